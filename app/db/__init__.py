@@ -1,0 +1,1 @@
+"""SQLAlchemy models, column types, engines and database-side security."""

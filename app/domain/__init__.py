@@ -1,0 +1,1 @@
+"""The rules of SPEC.md as pure functions and small dataclasses (no Qt, no SQLAlchemy)."""
