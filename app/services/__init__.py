@@ -1,0 +1,1 @@
+"""Use cases over a database session. No Qt; results are plain dataclasses."""
