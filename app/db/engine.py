@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from typing import Any
 
@@ -24,10 +25,9 @@ def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys = ON")
     cur.execute("PRAGMA busy_timeout = 5000")
-    try:
+    # A read-only file keeps its journal mode; reads still work.
+    with contextlib.suppress(sqlite3.OperationalError):
         cur.execute("PRAGMA journal_mode = WAL")
-    except sqlite3.OperationalError:
-        pass  # a read-only file keeps its journal mode; reads still work
     cur.execute("PRAGMA synchronous = NORMAL")
     cur.close()
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -58,11 +59,11 @@ class ScaledDecimal(TypeDecorator[Decimal]):
         return self
 
 
-def Money() -> ScaledDecimal:  # noqa: N802 - reads like a type in model declarations
+def Money() -> ScaledDecimal:
     return ScaledDecimal(16, 2)
 
 
-def Rate() -> ScaledDecimal:  # noqa: N802
+def Rate() -> ScaledDecimal:
     """A rate such as a commission rate or a confidence: NUMERIC(5,4)."""
     return ScaledDecimal(5, 4)
 
@@ -88,9 +89,10 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
+        when: dt.datetime = value
+        if when.tzinfo is None:
+            return when.replace(tzinfo=dt.UTC)
+        return when.astimezone(dt.UTC)
 
 
 def enum_type(enum_cls: type[StrEnum], name: str) -> sa.Enum:
@@ -104,3 +106,21 @@ def enum_type(enum_cls: type[StrEnum], name: str) -> sa.Enum:
         validate_strings=True,
         length=max(len(m.value) for m in enum_cls),
     )
+
+
+def json_document() -> sa.types.TypeEngine[Any]:
+    """JSON on SQLite, JSONB on PostgreSQL; Python None is SQL NULL."""
+    return sa.JSON(none_as_null=True).with_variant(
+        postgresql.JSONB(none_as_null=True), "postgresql"
+    )
+
+
+def scaled_between(
+    name: str, precision: int, scale: int, low: int | str, high: int | str
+) -> sa.ColumnElement[bool]:
+    """``low <= name <= high`` for a ScaledDecimal column, rendered right on each backend.
+
+    A CHECK written as text would compare SQLite's scaled integer with an unscaled bound.
+    """
+    col = sa.column(name, ScaledDecimal(precision, scale))
+    return sa.and_(col >= Decimal(str(low)), col <= Decimal(str(high)))

@@ -187,3 +187,20 @@ class JobStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class WarningLevel(StrEnum):
+    WARNING = "WARNING"
+    CRITICAL = "CRITICAL"
+
+
+class JobTrigger(StrEnum):
+    SCHEDULER = "scheduler"
+    CLI = "cli"
+    WINDOW = "window"

@@ -10,7 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, Versioned, utcnow
 from app.db.types import Money, UTCDateTime, enum_type
-from app.domain.enums import AppointmentStatus, ClientStatus, EscrowStatus, LeadStatus, ListingStatus
+from app.domain.enums import (
+    AppointmentStatus,
+    ClientStatus,
+    EscrowStatus,
+    LeadStatus,
+    ListingStatus,
+)
 
 
 class Lead(Base, Versioned):
@@ -49,9 +55,7 @@ class Client(Base, Versioned):
     __tablename__ = "clients"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agent_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    agent_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(sa.String(160))
     email: Mapped[str | None] = mapped_column(sa.String(254))
     phone: Mapped[str | None] = mapped_column(sa.String(40))
@@ -65,9 +69,7 @@ class Listing(Base, Versioned):
     __table_args__ = (sa.CheckConstraint("list_price >= 0", name="list_price_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agent_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
-    )
+    agent_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     address: Mapped[str] = mapped_column(sa.String(240))
     list_price: Mapped[Decimal] = mapped_column(Money())
     status: Mapped[str] = mapped_column(enum_type(ListingStatus, "listing_status"))
@@ -83,9 +85,7 @@ class Escrow(Base, Versioned):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agent_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
-    client_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("clients.id", ondelete="SET NULL")
-    )
+    client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clients.id", ondelete="SET NULL"))
     property_address: Mapped[str] = mapped_column(sa.String(240))
     purchase_price: Mapped[Decimal] = mapped_column(Money())
     my_commission: Mapped[Decimal | None] = mapped_column(Money())
