@@ -54,7 +54,11 @@ class PgDatabases:
         self.template: str | None = None
 
     def url_for(self, name: str) -> str:
-        return make_url(self.admin_url).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+        return (
+            make_url(self.admin_url)
+            .set(drivername="postgresql+psycopg", database=name)
+            .render_as_string(hide_password=False)
+        )
 
     def create(self, template: str | None = None) -> str:
         name = f"{self.prefix}_{next(_counter)}"

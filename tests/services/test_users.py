@@ -1,0 +1,103 @@
+"""Adding people; in shared mode each person gets their own PostgreSQL login role."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from app.domain.errors import ValidationError
+from app.services.database import Database
+from app.services.users import add_user, list_users
+
+
+@pytest.fixture
+def broker(db: Database) -> Database:
+    add_user(db, "josh.riley@example.com", "broker", "Josh", "Riley")
+    return db
+
+
+def test_add_and_list_people(broker: Database) -> None:
+    info = add_user(
+        broker,
+        "Jayden.Metz@Example.com",
+        "agent",
+        team="Team North",
+        broker_email="josh.riley@example.com",
+    )
+    assert info.email == "jayden.metz@example.com" and info.full_name == "Jayden Metz"
+    assert info.team == "Team North" and info.broker_email == "josh.riley@example.com"
+    people = {p.email: p for p in list_users(broker)}
+    assert set(people) == {"josh.riley@example.com", "jayden.metz@example.com"}
+    assert people["jayden.metz@example.com"].has_db_role == (broker.dialect == "postgresql")
+
+
+@pytest.mark.parametrize(
+    ("email", "role", "broker_email", "message"),
+    [
+        ("josh.riley@example.com", "agent", None, "already exists"),
+        ("not-an-email", "agent", None, "not an email address"),
+        ("a@example.com", "boss", None, "role 'boss' is not one of"),
+        (
+            "a@example.com",
+            "agent",
+            "nobody@example.com",
+            "broker nobody@example.com does not exist",
+        ),
+    ],
+)
+def test_bad_people_are_refused(
+    broker: Database, email: str, role: str, broker_email: str | None, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        add_user(broker, email, role, broker_email=broker_email)
+    assert len(list_users(broker)) == 1
+
+
+def test_broker_must_be_a_broker(broker: Database) -> None:
+    add_user(broker, "cole.rangel@example.com", "agent")
+    with pytest.raises(ValidationError, match="is a agent, not a broker"):
+        add_user(broker, "lee.rangel@example.com", "agent", broker_email="cole.rangel@example.com")
+
+
+@pytest.fixture
+def pg_role_cleanup(pg_db: Database) -> Iterator[list[str]]:
+    created: list[str] = []
+    yield created
+    with pg_db.engine.connect() as c:
+        c.execute(sa.text("COMMIT"))
+        for role in created:
+            c.execute(sa.text(f'DROP ROLE IF EXISTS "{role}"'))
+        c.commit()
+
+
+@pytest.mark.pg
+def test_shared_mode_person_logs_in_as_their_own_role(
+    pg_db: Database, pg_role_cleanup: list[str]
+) -> None:
+    email = f"dana{os.getpid()}@example.com"
+    pg_role_cleanup.append(email)
+    add_user(pg_db, email, "manager", "Dana", "Cho", password="s3cret pass")
+    url = make_url(pg_db.url).set(username=email, password="s3cret pass")
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT current_user")).scalar() == email
+            groups = set(
+                conn.execute(
+                    sa.text(
+                        "SELECT b.rolname FROM pg_auth_members m"
+                        " JOIN pg_roles b ON b.oid = m.roleid"
+                        " JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = current_user"
+                    )
+                ).scalars()
+            )
+            assert {"perfdesk_user", "perfdesk_manager"} <= groups
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM users")).scalar() == 1
+            with pytest.raises(sa.exc.DBAPIError, match="permission denied"):
+                conn.execute(sa.text("DELETE FROM audit_entries"))
+    finally:
+        engine.dispose()
