@@ -69,8 +69,24 @@ class PgDatabases:
         return name
 
     def drop(self, name: str) -> None:
+        """Drop the database and the login roles its people were given (roles are cluster-wide)."""
+        roles: list[str] = []
+        probe = sa.create_engine(self.url_for(name))
+        try:
+            with probe.connect() as c:
+                if sa.inspect(c).has_table("users"):
+                    roles = list(
+                        c.execute(sa.text("SELECT db_role FROM users WHERE db_role IS NOT NULL"))
+                        .scalars()
+                    )
+        except sa.exc.OperationalError:
+            pass
+        finally:
+            probe.dispose()
         with self.engine.connect() as c:
             c.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            for role in roles:
+                c.execute(sa.text(f'DROP ROLE IF EXISTS "{role}"'))
 
     def migrated_template(self) -> str:
         if self.template is None:

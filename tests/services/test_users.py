@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -63,23 +62,10 @@ def test_broker_must_be_a_broker(broker: Database) -> None:
         add_user(broker, "lee.rangel@example.com", "agent", broker_email="cole.rangel@example.com")
 
 
-@pytest.fixture
-def pg_role_cleanup(pg_db: Database) -> Iterator[list[str]]:
-    created: list[str] = []
-    yield created
-    with pg_db.engine.connect() as c:
-        c.execute(sa.text("COMMIT"))
-        for role in created:
-            c.execute(sa.text(f'DROP ROLE IF EXISTS "{role}"'))
-        c.commit()
-
-
 @pytest.mark.pg
-def test_shared_mode_person_logs_in_as_their_own_role(
-    pg_db: Database, pg_role_cleanup: list[str]
-) -> None:
+def test_shared_mode_person_logs_in_as_their_own_role(pg_db: Database) -> None:
+    # The pg_db fixture drops the roles its people were given.
     email = f"dana{os.getpid()}@example.com"
-    pg_role_cleanup.append(email)
     add_user(pg_db, email, "manager", "Dana", "Cho", password="s3cret pass")
     url = make_url(pg_db.url).set(username=email, password="s3cret pass")
     engine = sa.create_engine(url)

@@ -1,0 +1,435 @@
+"""The command line (SPEC §12): ``python main.py`` opens the window, a COMMAND runs headless.
+
+Exit codes: 0 success; 1 a rule or data error (one line on stderr, or for a refused import
+a first line "FILE: N errors, nothing imported" and one line per error) or an unexpected
+failure (the traceback only with ``--debug``); 2 bad usage.
+
+Everything heavy (SQLAlchemy, alembic, Qt, the demo generator) is imported inside the command
+that needs it, so ``--help`` is instant and headless commands never load Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields, is_dataclass
+from typing import TYPE_CHECKING, Any, TextIO
+
+from app.domain.enums import Role
+from app.domain.errors import DatabaseProblem, PerfDeskError
+
+if TYPE_CHECKING:
+    from app.services.database import Database
+
+PROG = "main.py"
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+SCALES = ("small", "brokerage", "large")
+
+
+WindowLauncher = Callable[[str | None], object]
+"""Shows the window on the given database URL (None: the window's own default)."""
+
+
+class UsageError(Exception):
+    """Bad usage found after parsing (exit 2)."""
+
+
+class ServiceMissing(PerfDeskError):
+    """A command whose service is not part of this build."""
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def _iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _import_kind(text: str) -> str:
+    from app.services.importing.registry import kind_names
+
+    names = kind_names()
+    if text not in names:
+        raise argparse.ArgumentTypeError(f"unknown kind {text!r} (choose from {', '.join(names)})")
+    return text
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """The options accepted before and after the command.
+
+    On the subcommands they default to SUPPRESS, so that a value given before the command
+    is not overwritten by the subcommand's default.
+    """
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
+
+    group = parser.add_argument_group("global options")
+    group.add_argument(
+        "--db",
+        metavar="URL",
+        default=default(None),
+        help="database URL (else $PERFDESK_DB_URL, else the local file)",
+    )
+    group.add_argument(
+        "--as",
+        dest="acting_email",
+        metavar="EMAIL",
+        default=default(None),
+        help="act as this user (visibility rules apply)",
+    )
+    group.add_argument(
+        "--as-of",
+        dest="as_of",
+        metavar="YYYY-MM-DD",
+        type=_iso_date,
+        default=default(None),
+        help="take this day as today",
+    )
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="show the traceback of an unexpected error",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="PerfDesk. Without a command, opens the window; with one, runs headless.",
+    )
+    _global_options(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, help_text: str, **kwargs: Any) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text, **kwargs)
+        _global_options(sub, suppress=True)
+        return sub
+
+    command("migrate", "create or upgrade the database schema")
+
+    demo = command("demo", "fill the database with generated data")
+    demo.add_argument("--scale", choices=SCALES, default="brokerage", help="default: brokerage")
+    demo.add_argument("--seed", type=int, default=None, help="random seed (same seed, same data)")
+
+    users = command("users", "manage people")
+    users_commands = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    add = users_commands.add_parser("add", help="add a person", description="add a person")
+    _global_options(add, suppress=True)
+    add.add_argument("email", metavar="EMAIL")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--first-name", default=None)
+    add.add_argument("--last-name", default=None)
+    add.add_argument("--team", default=None, help="team name (created when new)")
+    add.add_argument("--broker", metavar="EMAIL", default=None, help="the person's broker")
+    add.add_argument(
+        "--password-env",
+        metavar="VAR",
+        default=None,
+        help="take the new login's password from this environment variable (shared mode)",
+    )
+
+    imp = command(
+        "import",
+        "import a CSV file (users, leads, appointments, clients, listings, escrows, …)",
+        epilog="Every row is checked first; nothing is written unless all rows are valid.",
+    )
+    imp.add_argument("kind", metavar="KIND", type=_import_kind, help="what the file holds")
+    imp.add_argument("file", metavar="FILE", help="the CSV file (UTF-8, header row, commas)")
+    return parser
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _service(module: str, name: str) -> Any:
+    """``module.name``, or ServiceMissing when this build does not have it."""
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            raise ServiceMissing(
+                f"this PerfDesk has no {module} (needed by this command)"
+            ) from None
+        raise
+    if not hasattr(mod, name):
+        raise ServiceMissing(f"this PerfDesk has no {module}.{name} (needed by this command)")
+    return getattr(mod, name)
+
+
+class CommandContext:
+    """What a command runs with: the parsed options and the database, opened on demand."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self._db: Database | None = None
+        self.where = ""
+
+    def url(self) -> str:
+        from app.services.database import resolve_url
+
+        return resolve_url(self.args.db)
+
+    def database(self, *, must_exist: bool = True) -> Database:
+        """The database; with ``must_exist``, a missing local file is an error, not created."""
+        if self._db is None:
+            from app.services.database import open_database
+
+            db = open_database(self.url(), create_dir=not must_exist)
+            self.where = db.describe()
+            path = db.file_path
+            if must_exist and path is not None and not path.exists():
+                db.dispose()
+                raise DatabaseProblem(
+                    f"there is no database at {path}; run `python main.py migrate` first"
+                )
+            self._db = db
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
+
+
+def _summary(result: object) -> str:
+    """A short text for whatever a service returned: counts by name, else its str()."""
+    summary = getattr(result, "summary", None)
+    if callable(summary):
+        return str(summary())
+    if isinstance(summary, str):
+        return summary
+    items: Mapping[str, object] | None = None
+    if isinstance(result, Mapping):
+        items = result
+    elif is_dataclass(result) and not isinstance(result, type):
+        items = {f.name: getattr(result, f.name) for f in fields(result)}
+    if items is not None:
+        counts = [
+            f"{value} {key}"
+            for key, value in items.items()
+            if isinstance(value, int) and not isinstance(value, bool)
+        ]
+        if counts:
+            return ", ".join(counts)
+    return "" if result is None else str(result)
+
+
+class _Progress:
+    """Prints progress on one line of stderr, only when stderr is a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self.shown = False
+
+    def __call__(self, *args: object, **kwargs: object) -> None:
+        if not self.enabled:
+            return
+        words = [str(a) for a in (*args, *kwargs.values()) if isinstance(a, str)]
+        numbers = [a for a in (*args, *kwargs.values()) if isinstance(a, int | float)]
+        if len(numbers) >= 2 and numbers[1]:
+            words.append(f"{numbers[0]}/{numbers[1]}")
+        elif len(numbers) == 1:
+            value = numbers[0]
+            words.append(f"{value:.0%}" if isinstance(value, float) and value <= 1 else str(value))
+        self.stream.write("\r\033[K" + " ".join(words))
+        self.stream.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def cmd_migrate(s: CommandContext) -> int:
+    prepare = _service("app.services.schema", "prepare")
+    db = s.database(must_exist=False)
+    result = prepare(db)
+    state = str(getattr(result, "state", result))
+    backup = getattr(result, "backup_path", None)
+    if state == "created":
+        line = f"created the PerfDesk schema in {s.where}"
+    elif state == "current":
+        line = f"{s.where} is up to date"
+    elif state == "upgraded":
+        line = f"upgraded {s.where}"
+    else:
+        line = f"{s.where}: {state}"
+    if backup:
+        line += f" (copy of the previous file: {backup})"
+    print(line)
+    return EXIT_OK
+
+
+def cmd_demo(s: CommandContext) -> int:
+    prepare = _service("app.services.schema", "prepare")
+    generate = _service("app.services.demo", "generate")
+    db = s.database(must_exist=False)
+    prepare(db)
+    progress = _Progress(sys.stderr)
+    try:
+        result = generate(db, scale=s.args.scale, seed=s.args.seed, progress=progress)
+    finally:
+        progress.done()
+    seed = "" if s.args.seed is None else f", seed {s.args.seed}"
+    detail = _summary(result)
+    print(
+        f"demo data ({s.args.scale}{seed}) written to {s.where}" + (f": {detail}" if detail else "")
+    )
+    return EXIT_OK
+
+
+def cmd_users_add(s: CommandContext) -> int:
+    args = s.args
+    password: str | None = None
+    if args.password_env:
+        password = os.environ.get(args.password_env)
+        if password is None:
+            raise UsageError(
+                f"--password-env: the environment variable {args.password_env} is not set"
+            )
+    add_user = _service("app.services.users", "add_user")
+    db = s.database()
+    shown_password: str | None = None
+    if password is None and not db.is_local:
+        # The new login needs a password; nobody is asked on a console, so one is made here
+        # and shown once, to be handed over in person (it is stored nowhere).
+        import secrets
+
+        password = shown_password = secrets.token_urlsafe(18)
+    info = add_user(
+        db,
+        args.email,
+        args.role,
+        args.first_name,
+        args.last_name,
+        team=args.team,
+        broker_email=args.broker,
+        password=password,
+    )
+    email = getattr(info, "email", args.email)
+    role = getattr(info, "role", args.role)
+    print(f"added {role} {email}")
+    if shown_password is not None:
+        print(f"password of the new login {email}: {shown_password} (shown once; hand it over)")
+    return EXIT_OK
+
+
+def cmd_import(s: CommandContext) -> int:
+    from app.services.importing.runner import import_file
+
+    db = s.database()
+    result = import_file(db, s.args.kind, s.args.file, as_of=s.args.as_of)
+    print(f"imported {result.rows} {result.kind} from {s.args.file}")
+    for note in result.notes:
+        _err(f"note: {note}")
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[CommandContext], int]] = {
+    "migrate": cmd_migrate,
+    "demo": cmd_demo,
+    "users add": cmd_users_add,
+    "import": cmd_import,
+}
+
+
+# ---------------------------------------------------------------------------- entry
+
+
+def _open_window(args: argparse.Namespace, launch: WindowLauncher) -> int:
+    """The window. Only an explicit ``--db`` is passed on: without one the window itself
+    falls back to PERFDESK_DB_URL, the server it was last connected to, or the local file."""
+    url: str | None = None
+    if args.db:
+        from app.services.database import resolve_url
+
+        url = resolve_url(args.db)  # a malformed URL is refused here, before Qt starts
+    code = launch(url)
+    return code if isinstance(code, int) else EXIT_OK
+
+
+def _database_message(exc: BaseException, where: str) -> str | None:
+    """Plain words for a driver/SQLAlchemy error, or None when ``exc`` is not one."""
+    if not type(exc).__module__.startswith(("sqlalchemy", "psycopg", "sqlite3")):
+        return None
+    from app.services.dberrors import explain
+
+    text = explain(exc, where or "the database")
+    low = str(exc).lower()
+    if "no such table" in low or ("relation" in low and "does not exist" in low):
+        text += " (run `python main.py migrate` first)"
+    return text
+
+
+def _fail(exc: BaseException, debug: bool, where: str) -> int:
+    message = _database_message(exc, where)
+    if message is None:
+        message = f"unexpected error: {type(exc).__name__}: {exc}".strip()
+    first = message.splitlines()[0] if message else type(exc).__name__
+    _err(first + ("" if debug else " (run with --debug for details)"))
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    return EXIT_ERROR
+
+
+def main(argv: Sequence[str] | None = None, *, open_window: WindowLauncher | None = None) -> int:
+    """Run the command line. ``open_window(db_url)`` shows the window when no command is
+    given; ``main.py`` passes it, so this module never imports Qt (nor the GUI package)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or bad usage (2); argparse printed why
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    debug = bool(args.debug)
+    if args.command is None:
+        if open_window is None:
+            parser.print_usage(sys.stderr)
+            _err(f"{PROG}: error: a COMMAND is required")
+            return EXIT_USAGE
+        try:
+            return _open_window(args, open_window)
+        except PerfDeskError as exc:
+            _err(str(exc))
+            return EXIT_ERROR
+        except Exception as exc:
+            return _fail(exc, debug, "")
+    key = "users add" if args.command == "users" else args.command
+    context = CommandContext(args)
+    try:
+        return COMMANDS[key](context)
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        _err(f"{PROG}: error: {exc}")
+        return EXIT_USAGE
+    except PerfDeskError as exc:
+        _err(str(exc))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except Exception as exc:
+        return _fail(exc, debug, context.where)
+    finally:
+        context.close()
