@@ -274,11 +274,11 @@ def test_empty_database_offers_demo_or_empty_once(
     window = make_window()
     url = f"sqlite:///{prepared_db_path}"
     window.open_database(ExplicitUrl(url))
-    wait_settled(qtbot, window)
-    assert prompts.first_run_asked == 1
+    qtbot.waitUntil(lambda: prompts.first_run_asked == 1, timeout=5000)
     assert "empty database" in window.statusBar().currentMessage()
     window.open_database(ExplicitUrl(url))
     wait_settled(qtbot, window)
+    qtbot.wait(50)  # the offer, if any, comes just after the database opens
     assert prompts.first_run_asked == 1  # the answer was remembered for this database
 
 
@@ -350,3 +350,29 @@ def test_initial_target_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PERFDESK_DB_URL")
     assert initial_target(None, server) == Server(server)
     assert initial_target(None, None) == LocalFile()
+
+
+def test_opening_another_database_discards_the_first_result(
+    qtbot, make_window: WindowFactory, prepared_db_path: Path, tmp_path: Path
+) -> None:
+    gate = threading.Event()
+    window = make_window()
+    holder = window.ctx.database
+    opened: list[str] = []
+    holder.opened.connect(lambda db, _status: opened.append(db.describe()))
+
+    def prepare(db):
+        if db.file_path == prepared_db_path:
+            gate.wait(5)  # the first database is slow to prepare
+        return SchemaStatus("current", "x", None, is_empty=False)
+
+    holder.prepare = prepare
+    window.open_database(ExplicitUrl(f"sqlite:///{prepared_db_path}"))
+    other = tmp_path / "other.sqlite3"
+    window.open_database(ExplicitUrl(f"sqlite:///{other}"))
+    qtbot.waitUntil(lambda: holder.state is DbState.OPEN, timeout=5000)
+    gate.set()
+    wait_settled(qtbot, window)
+    assert opened == [f"Local file {other}"]
+    assert holder.db is not None and holder.db.file_path == other
+    assert window.mode_label.text() == f"Local file {other}"

@@ -1,0 +1,29 @@
+"""Application-wide signals: what kind of data changed, and short messages for the status bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+# Kinds of data, as carried by AppEvents.data_changed. Pages refresh only what they show.
+ALL = "*"
+PEOPLE = "people"
+OFFICE = "office"
+
+
+class AppEvents(QObject):
+    """One hub per window. Local changes and (later) remote NOTIFYs both come through here."""
+
+    data_changed = Signal(str)
+    status_message = Signal(str)
+    page_requested = Signal(str)
+
+    def changed(self, kind: str) -> None:
+        self.data_changed.emit(kind)
+
+    def say(self, text: str) -> None:
+        self.status_message.emit(text)
+
+
+def concerns(kind: str, *mine: str) -> bool:
+    """True when a data_changed ``kind`` touches any of the kinds a page shows."""
+    return kind == ALL or kind in mine

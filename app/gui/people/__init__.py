@@ -1,0 +1,1 @@
+"""People: who works in the office, and adding a person (admins)."""

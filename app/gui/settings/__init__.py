@@ -1,0 +1,1 @@
+"""Settings: where the data lives (local file or shared server) and office-wide choices."""
