@@ -11,6 +11,9 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import socket
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,8 +79,9 @@ class PgDatabases:
             with probe.connect() as c:
                 if sa.inspect(c).has_table("users"):
                     roles = list(
-                        c.execute(sa.text("SELECT db_role FROM users WHERE db_role IS NOT NULL"))
-                        .scalars()
+                        c.execute(
+                            sa.text("SELECT db_role FROM users WHERE db_role IS NOT NULL")
+                        ).scalars()
                     )
         except sa.exc.OperationalError:
             pass
@@ -155,6 +159,87 @@ def db(request: pytest.FixtureRequest) -> Database:
     name = "sqlite_db" if request.param == "sqlite" else "pg_db"
     database: Database = request.getfixturevalue(name)
     return database
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def pg_password_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgDatabases]:
+    """A private PostgreSQL cluster that checks passwords (scram-sha-256).
+
+    The machine's server trusts every local connection, so a wrong password could never be
+    refused there; tests of password handling run against this one.
+    """
+    _require_pg()
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not bins:
+        if os.environ.get("PERFDESK_REQUIRE_PG") == "1":
+            pytest.fail("PostgreSQL server binaries (initdb) are not installed")
+        pytest.skip("PostgreSQL server binaries (initdb) are not installed")
+    bindir = bins[-1].parent
+    base = Path(tempfile.mkdtemp(prefix="perfdesk-pgpw-"))
+    password = "perfdesk-test-pw"
+    (base / "pw").write_text(password)
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres")
+        shutil.chown(base / "pw", "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    data, port = base / "data", _free_port()
+    subprocess.run(
+        [
+            *as_postgres,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "scram-sha-256",
+            f"--pwfile={base / 'pw'}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1"
+    subprocess.run(
+        [
+            *as_postgres,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-w",
+            "-l",
+            str(base / "log"),
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    dbs = PgDatabases(f"postgresql+psycopg://postgres:{password}@127.0.0.1:{port}/postgres")
+    yield dbs
+    dbs.close()
+    subprocess.run(
+        [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+        capture_output=True,
+    )
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_password_db(pg_password_server: PgDatabases) -> Iterator[Database]:
+    """A migrated database on the password-checking server (its URL carries the password)."""
+    name = pg_password_server.create(template=pg_password_server.migrated_template())
+    db = open_database(pg_password_server.url_for(name))
+    yield db
+    db.dispose()
+    pg_password_server.drop(name)
 
 
 @pytest.fixture

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from types import TracebackType
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app import APP_NAME, ORG_NAME, __version__
@@ -19,6 +20,9 @@ from app.gui.targets import initial_target
 from app.gui.theme import apply_theme
 
 log = logging.getLogger(__name__)
+
+#: Set to 1 by the start-up benchmark: report the first paint and close.
+FIRST_PAINT_ENV = "PERFDESK_EXIT_AFTER_FIRST_PAINT"
 
 
 def _install_excepthook(ctx: AppContext, window: MainWindow) -> None:
@@ -34,9 +38,27 @@ def _install_excepthook(ctx: AppContext, window: MainWindow) -> None:
     sys.excepthook = hook
 
 
-def run_window(db_url: str | None = None) -> int:
-    """Show the window, then open ``db_url`` (else PERFDESK_DB_URL, the saved server, the local
-    file) in the background. Returns the application's exit code."""
+class _FirstPaintProbe(QObject):
+    """For bench/bench_startup.py: say "first-paint" on stdout at the first paint, then close."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._window and event.type() == QEvent.Type.Paint:
+            self._window.removeEventFilter(self)
+            print("first-paint", flush=True)
+            QTimer.singleShot(0, self._window.close)
+        return False
+
+
+def build_window(db_url: str | None = None) -> tuple[QApplication, MainWindow]:
+    """The application and its shown main window; the database opens once the loop runs.
+
+    ``db_url`` wins, else PERFDESK_DB_URL, the saved server, the local file.
+    """
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -53,8 +75,16 @@ def run_window(db_url: str | None = None) -> int:
     ctx = AppContext.create(settings)
     window = MainWindow(ctx)
     _install_excepthook(ctx, window)
+    if os.environ.get(FIRST_PAINT_ENV) == "1":
+        _FirstPaintProbe(window)
     window.show()
     target = initial_target(db_url, settings.chosen_server())
     # Opened once the event loop runs: the window paints first, then fills in.
     QTimer.singleShot(0, window, lambda: window.open_database(target))
+    return app, window
+
+
+def run_window(db_url: str | None = None) -> int:
+    """Show the window and run until it closes. Returns the application's exit code."""
+    app, _window = build_window(db_url)
     return int(app.exec())

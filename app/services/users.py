@@ -206,3 +206,17 @@ def list_users(db: Database) -> list[UserInfo]:
             )
             for u, team, b in s.execute(stmt)
         ]
+
+
+def may_add_people(db: Database) -> bool:
+    """Locally the one person holds every role; on a server, only logins that may create
+    logins (admins) can add people — the same right the server checks."""
+    if db.dialect != "postgresql":
+        return True
+    with db.read() as s:
+        allowed = s.execute(
+            sa.text(
+                "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
+            )
+        ).scalar()
+    return bool(allowed)

@@ -27,9 +27,9 @@ def server_of(db: Database) -> tuple[ServerSettings, str]:
 
 
 def test_opens_a_server_with_the_keyring_password_and_adds_a_login(
-    qtbot, make_window: WindowFactory, pg_db: Database, prompts: FakePrompts
+    qtbot, make_window: WindowFactory, pg_password_db: Database, prompts: FakePrompts
 ) -> None:
-    server, password = server_of(pg_db)
+    server, password = server_of(pg_password_db)
     save_password(server, password)
     window = make_window()
     window.open_database(Server(server))
@@ -54,7 +54,7 @@ def test_opens_a_server_with_the_keyring_password_and_adds_a_login(
     assert people.model.index(0, LOGIN).data() == "Yes"
 
     as_cara = sa.create_engine(
-        make_url(pg_db.url).set(username=email, password="cara's first password")
+        make_url(pg_password_db.url).set(username=email, password="cara's first password")
     )
     try:
         with as_cara.connect() as conn:
@@ -64,9 +64,9 @@ def test_opens_a_server_with_the_keyring_password_and_adds_a_login(
 
 
 def test_a_wrong_password_is_reported_in_plain_words(
-    qtbot, make_window: WindowFactory, pg_db: Database
+    qtbot, make_window: WindowFactory, pg_password_db: Database
 ) -> None:
-    server, _password = server_of(pg_db)
+    server, _password = server_of(pg_password_db)
     save_password(server, "not the password")
     window = make_window()
     window.open_database(Server(server))
@@ -80,11 +80,11 @@ def test_a_wrong_password_is_reported_in_plain_words(
 def test_a_typed_password_is_kept_in_the_keyring_after_it_worked(
     qtbot,
     make_window: WindowFactory,
-    pg_db: Database,
+    pg_password_db: Database,
     prompts: FakePrompts,
     memory_keyring: MemoryKeyring,
 ) -> None:
-    server, password = server_of(pg_db)
+    server, password = server_of(pg_password_db)
     prompts.passwords = [password]
     window = make_window()
     window.open_database(Server(server))
@@ -94,8 +94,8 @@ def test_a_typed_password_is_kept_in_the_keyring_after_it_worked(
     assert memory_keyring.passwords == {("PerfDesk", server.keyring_key): password}
 
 
-def test_test_connection_succeeds(qtbot, make_window: WindowFactory, pg_db: Database) -> None:
-    server, password = server_of(pg_db)
+def test_test_connection_succeeds(qtbot, make_window: WindowFactory, pg_password_db: Database) -> None:
+    server, password = server_of(pg_password_db)
     window = make_window()
     section = window.page_widget("settings").database_section
     section.host_edit.setText(server.host)

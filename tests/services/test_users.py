@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from app.domain.errors import ValidationError
-from app.services.database import Database
-from app.services.users import add_user, list_users
+from app.domain.errors import PermissionDenied, ValidationError
+from app.services.database import Database, open_database
+from app.services.users import add_user, list_users, may_add_people
 
 
 @pytest.fixture
@@ -87,3 +87,23 @@ def test_shared_mode_person_logs_in_as_their_own_role(pg_db: Database) -> None:
                 conn.execute(sa.text("DELETE FROM audit_entries"))
     finally:
         engine.dispose()
+
+
+def test_local_mode_may_always_add_people(sqlite_db: Database) -> None:
+    assert may_add_people(sqlite_db)
+
+
+@pytest.mark.pg
+def test_only_admin_logins_may_add_people_on_a_server(pg_db: Database) -> None:
+    agent, admin = f"ag{os.getpid()}@example.com", f"ad{os.getpid()}@example.com"
+    add_user(pg_db, agent, "agent", password="pw-agent-1")
+    add_user(pg_db, admin, "admin", password="pw-admin-1")
+    for email, expected in ((agent, False), (admin, True)):
+        as_person = open_database(make_url(pg_db.url).set(username=email).render_as_string(False))
+        try:
+            assert may_add_people(as_person) is expected
+            if not expected:
+                with pytest.raises(PermissionDenied, match="Only an administrator"):
+                    add_user(as_person, f"x{os.getpid()}@example.com", "agent")
+        finally:
+            as_person.dispose()

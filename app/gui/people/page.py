@@ -30,11 +30,11 @@ if TYPE_CHECKING:
     from app.services.schema import SchemaStatus
 
 
-def load_people(db: Database) -> list[Person]:
-    """Runs on a worker."""
+def load_people(db: Database) -> tuple[list[Person], bool]:
+    """Runs on a worker: everyone, and whether this login may add people."""
     from app.services import users
 
-    return list(users.list_users(db))
+    return list(users.list_users(db)), users.may_add_people(db)
 
 
 class PeoplePage(QWidget):
@@ -98,7 +98,6 @@ class PeoplePage(QWidget):
     @Slot(object, object)
     def _on_opened(self, db: Database, _status: SchemaStatus) -> None:
         self._db = db
-        self.add_button.setEnabled(True)
         self.table.setColumnHidden(LOGIN, db.is_local)  # logins exist only on a shared server
         self.reload()
 
@@ -120,8 +119,13 @@ class PeoplePage(QWidget):
         if db is None:
             return
 
-        def loaded(people: list[Person]) -> None:
+        def loaded(result: tuple[list[Person], bool]) -> None:
+            people, may_add = result
             if db is self._db:
+                self.add_button.setEnabled(may_add)
+                self.add_button.setToolTip(
+                    "" if may_add else "Only an administrator can add people on a shared server."
+                )
                 self.model.set_people(people)
                 self._update_count()
                 if people and not self._columns_sized:
