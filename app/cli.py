@@ -85,7 +85,7 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         dest="acting_email",
         metavar="EMAIL",
         default=default(None),
-        help="act as this user (visibility rules apply)",
+        help="the acting person, for commands that apply SPEC §1 visibility",
     )
     group.add_argument(
         "--as-of",

@@ -169,9 +169,7 @@ def ensure_db_roles(db: Database, emails: list[str]) -> None:
             _create_login_role(s, user.db_role, user.role, None)
 
 
-def _info(s: Session, user: User) -> UserInfo:
-    team = s.get(Team, user.team_id).name if user.team_id else None  # type: ignore[union-attr]
-    broker = s.get(User, user.broker_id).email if user.broker_id else None  # type: ignore[union-attr]
+def _to_info(user: User, team: str | None, broker_email: str | None) -> UserInfo:
     return UserInfo(
         id=user.id,
         email=user.email,
@@ -179,9 +177,15 @@ def _info(s: Session, user: User) -> UserInfo:
         last_name=user.last_name,
         role=user.role,
         team=team,
-        broker_email=broker,
+        broker_email=broker_email,
         has_db_role=user.db_role is not None,
     )
+
+
+def _info(s: Session, user: User) -> UserInfo:
+    team = s.get(Team, user.team_id) if user.team_id else None
+    broker = s.get(User, user.broker_id) if user.broker_id else None
+    return _to_info(user, team.name if team else None, broker.email if broker else None)
 
 
 def list_users(db: Database) -> list[UserInfo]:
@@ -193,19 +197,7 @@ def list_users(db: Database) -> list[UserInfo]:
         .order_by(User.last_name, User.first_name)
     )
     with db.read() as s:
-        return [
-            UserInfo(
-                id=u.id,
-                email=u.email,
-                first_name=u.first_name,
-                last_name=u.last_name,
-                role=u.role,
-                team=team,
-                broker_email=b,
-                has_db_role=u.db_role is not None,
-            )
-            for u, team, b in s.execute(stmt)
-        ]
+        return [_to_info(u, team, b) for u, team, b in s.execute(stmt)]
 
 
 def may_add_people(db: Database) -> bool:
