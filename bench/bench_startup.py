@@ -36,7 +36,9 @@ def _time(cmd: list[str], env: dict[str, str], marker: str | None = None) -> flo
                 elapsed = time.perf_counter() - start
                 break
         else:
-            raise RuntimeError(f"no {marker!r} from {cmd}: {proc.stderr.read() if proc.stderr else ''}")
+            raise RuntimeError(
+                f"no {marker!r} from {cmd}: {proc.stderr.read() if proc.stderr else ''}"
+            )
         proc.wait(timeout=60)
     if proc.returncode:
         raise RuntimeError(f"{cmd} exited {proc.returncode}")
