@@ -8,6 +8,11 @@ from PySide6.QtCore import QObject, Signal
 ALL = "*"
 PEOPLE = "people"
 OFFICE = "office"
+LEADS = "leads"
+APPOINTMENTS = "appointments"
+CLIENTS = "clients"
+LISTINGS = "listings"
+ESCROWS = "escrows"
 
 
 class AppEvents(QObject):

@@ -24,6 +24,7 @@ PageBuilder = Callable[["AppContext"], QWidget]
 
 BUILTIN_PAGE_MODULES: tuple[str, ...] = (
     "app.gui.people.page",
+    "app.gui.records.pages",
     "app.gui.settings.page",
 )
 

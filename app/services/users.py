@@ -207,8 +207,6 @@ def may_add_people(db: Database) -> bool:
         return True
     with db.read() as s:
         allowed = s.execute(
-            sa.text(
-                "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
-            )
+            sa.text("SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user")
         ).scalar()
     return bool(allowed)

@@ -91,9 +91,10 @@ def test_registry_refuses_a_second_page_with_the_same_key() -> None:
         registry.register(PageSpec("a", "Another A", label_page("b")))
 
 
-def test_builtin_pages_are_people_and_settings() -> None:
+def test_builtin_pages_are_records_people_and_settings() -> None:
     keys = [spec.key for spec in load_builtin_pages()]
-    assert keys[:1] == ["people"] and keys[-1] == "settings"
+    assert keys[:5] == ["leads", "appointments", "clients", "listings", "escrows"]
+    assert "people" in keys and keys[-1] == "settings"
 
 
 def test_ctrl_number_switches_pages(qtbot, make_window: WindowFactory, three_pages) -> None:
@@ -225,7 +226,8 @@ def test_a_corrupt_sqlite_file_is_reported_and_the_window_stays_usable(
     # Still usable: pages switch, settings work, nothing is enabled that needs a database.
     people = window.page_widget("people")
     assert people is not None and not people.add_button.isEnabled()
-    press_ctrl(qtbot, window, Qt.Key.Key_2)
+    settings_key = Qt.Key(Qt.Key.Key_1.value + window.page_keys().index("settings"))
+    press_ctrl(qtbot, window, settings_key)
     assert window.current_page_key() == "settings"
     about = window.show_about()
     assert "not connected" in about.text()

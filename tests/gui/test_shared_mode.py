@@ -94,7 +94,9 @@ def test_a_typed_password_is_kept_in_the_keyring_after_it_worked(
     assert memory_keyring.passwords == {("PerfDesk", server.keyring_key): password}
 
 
-def test_test_connection_succeeds(qtbot, make_window: WindowFactory, pg_password_db: Database) -> None:
+def test_test_connection_succeeds(
+    qtbot, make_window: WindowFactory, pg_password_db: Database
+) -> None:
     server, password = server_of(pg_password_db)
     window = make_window()
     section = window.page_widget("settings").database_section
