@@ -23,6 +23,7 @@ from app.domain.enums import Role
 from app.domain.errors import DatabaseProblem, PerfDeskError
 
 if TYPE_CHECKING:
+    from app.domain.agent_kpis import AgentReport
     from app.services.database import Database
 
 PROG = "main.py"
@@ -52,6 +53,16 @@ def _iso_date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _period_days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days (1 or more)")
+    return days
 
 
 def _import_kind(text: str) -> str:
@@ -146,6 +157,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("kind", metavar="KIND", type=_import_kind, help="what the file holds")
     imp.add_argument("file", metavar="FILE", help="the CSV file (UTF-8, header row, commas)")
+
+    report = command("report", "print the numbers a screen shows")
+    reports = report.add_subparsers(dest="report_command", metavar="NAME", required=True)
+    agents = reports.add_parser(
+        "agents",
+        help="the broker dashboard's agent cards and brokerage totals",
+        description="The broker dashboard's agent cards (SPEC §2) and brokerage totals, "
+        "as the acting person (--as) may see them, as of the end of --as-of (UTC).",
+    )
+    _global_options(agents, suppress=True)
+    agents.add_argument(
+        "--period-days",
+        metavar="N",
+        type=_period_days,
+        default=30,
+        help="the period new leads and appointments are counted over, ending --as-of (default: 30)",
+    )
+    agents.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
     return parser
 
 
@@ -347,11 +376,97 @@ def cmd_import(s: CommandContext) -> int:
     return EXIT_OK
 
 
+def _today(s: CommandContext) -> dt.date:
+    """``--as-of``, else today in UTC (a report as of a day runs to the end of it, UTC)."""
+    day: dt.date | None = s.args.as_of
+    return day if day is not None else dt.datetime.now(dt.UTC).date()
+
+
+def cmd_report_agents(s: CommandContext) -> int:
+    from app.services.reports.agents import agent_report
+
+    db = s.database()
+    report = agent_report(
+        db, _today(s), period_days=s.args.period_days, acting_email=s.args.acting_email
+    )
+    if s.args.json:
+        import json
+
+        from app.domain.agent_kpis import report_json
+
+        print(json.dumps(report_json(report), indent=2))
+    else:
+        from app.services.office import get_currency
+
+        for line in _agents_table(report, get_currency(db)):
+            print(line)
+    return EXIT_OK
+
+
+def _agents_table(report: AgentReport, currency: str) -> list[str]:
+    """The agent report as a plain-text table, one agent a line, then the totals."""
+    from app.domain.agent_kpis import reference_time, time_ago
+    from app.domain.money import format_money
+
+    def pct(value: object) -> str:
+        return "—" if value is None else f"{value}%"
+
+    now = reference_time(report.as_of, dt.datetime.now(dt.UTC))
+    header = (
+        *("Agent", "Leads", "New", "Conv", "Appts", "Done", "No-show", "Show", "Escrows"),
+        *("Volume YTD", "Commission YTD", "Clients", "Listings", "Last activity"),
+    )
+    rows = [
+        (
+            a.name,
+            str(a.total_leads),
+            str(a.new_leads),
+            pct(a.conversion_rate_pct),
+            str(a.appointments_scheduled),
+            str(a.appointments_completed),
+            str(a.no_shows),
+            pct(a.show_rate_pct),
+            str(a.escrows_ytd),
+            format_money(a.volume_ytd, currency),
+            format_money(a.commission_ytd, currency),
+            str(a.active_clients),
+            str(a.active_listings),
+            time_ago(a.last_activity, now),
+        )
+        for a in report.agents
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        # Names and the last activity read left to right; numbers line up on the right.
+        padded = [
+            cell.ljust(width) if i in (0, len(cells) - 1) else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "  ".join(padded).rstrip()
+
+    days = report.period.period_days
+    totals = report.brokerage
+    out = [
+        f"Agents as of {report.as_of.isoformat()} (new leads and appointments: last {days} days)"
+    ]
+    out += ["", line(header), line(["-" * w for w in widths])]
+    out += [line(r) for r in rows] if rows else ["(no agents)"]
+    out += [
+        "",
+        f"Brokerage year to date: {format_money(totals.volume_ytd, currency)} volume, "
+        f"{totals.escrows_ytd} escrows; {totals.active_clients} active clients, "
+        f"{totals.active_listings} active listings",
+    ]
+    return out
+
+
 COMMANDS: dict[str, Callable[[CommandContext], int]] = {
     "migrate": cmd_migrate,
     "demo": cmd_demo,
     "users add": cmd_users_add,
     "import": cmd_import,
+    "report agents": cmd_report_agents,
 }
 
 
@@ -415,7 +530,8 @@ def main(argv: Sequence[str] | None = None, *, open_window: WindowLauncher | Non
             return EXIT_ERROR
         except Exception as exc:
             return _fail(exc, debug, "")
-    key = "users add" if args.command == "users" else args.command
+    action = getattr(args, f"{args.command}_command", None)  # e.g. users add, report agents
+    key = f"{args.command} {action}" if action else args.command
     context = CommandContext(args)
     try:
         return COMMANDS[key](context)

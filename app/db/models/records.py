@@ -21,7 +21,11 @@ from app.domain.enums import (
 
 class Lead(Base, Versioned):
     __tablename__ = "leads"
-    __table_args__ = (sa.Index("ix_leads_owner_created", "owner_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_leads_owner_created", "owner_id", "created_at"),
+        # Covers the dashboard's per-agent counts (SPEC §2) without touching the table.
+        sa.Index("ix_leads_owner_kpi", "owner_id", "is_private", "created_at", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
@@ -36,7 +40,17 @@ class Lead(Base, Versioned):
 
 class Appointment(Base, Versioned):
     __tablename__ = "appointments"
-    __table_args__ = (sa.Index("ix_appointments_agent_start", "agent_id", "start_time"),)
+    __table_args__ = (
+        sa.Index("ix_appointments_agent_start", "agent_id", "start_time"),
+        sa.Index(
+            "ix_appointments_agent_kpi",
+            "agent_id",
+            "is_private",
+            "created_at",
+            "start_time",
+            "status",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agent_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
@@ -53,6 +67,7 @@ class Appointment(Base, Versioned):
 
 class Client(Base, Versioned):
     __tablename__ = "clients"
+    __table_args__ = (sa.Index("ix_clients_agent_kpi", "agent_id", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agent_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
