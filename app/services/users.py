@@ -102,7 +102,10 @@ def add_user(
             team_id=team_id,
         )
         s.add(user)
-        s.flush()
+        try:
+            s.flush()
+        except sa.exc.ProgrammingError as exc:
+            raise _permission_problem(exc) from exc
         if db.dialect == "postgresql":
             user.db_role = db_role_name(email)
             _create_login_role(s, user.db_role, role_value, password)
@@ -148,12 +151,17 @@ def _create_login_role(s: Session, role_name: str, role: str, password: str | No
         if role == Role.ADMIN.value:
             s.execute(sa.text(f"ALTER ROLE {ident} CREATEROLE"))
     except sa.exc.ProgrammingError as exc:
-        if "permission denied" in str(exc).lower():
-            raise PermissionDenied(
-                "Only an administrator may add people in shared mode "
-                "(creating a database login needs the CREATEROLE right)."
-            ) from exc
-        raise
+        raise _permission_problem(exc) from exc
+
+
+def _permission_problem(exc: sa.exc.ProgrammingError) -> Exception:
+    """The server's refusal in plain words; any other programming error unchanged."""
+    if "permission denied" in str(exc).lower():
+        return PermissionDenied(
+            "Only an administrator may add people in shared mode "
+            "(the server refused: adding a person and their login needs an admin's login)."
+        )
+    return exc
 
 
 def ensure_db_roles(db: Database, emails: list[str]) -> None:

@@ -5,6 +5,11 @@ GROUP BY owner) and one read of the people in view, joined here by owner id. No 
 is loaded and no query runs per agent, so 500 agents cost what 5 do. All of them read one
 snapshot of the database (REPEATABLE READ on PostgreSQL; one read transaction on SQLite).
 
+On a server, when the login is a person's, row-level security (migration 0004) shows them no
+one else's leads or appointments: those two aggregates then come from the server's SECURITY
+DEFINER count functions, which count (never list) what SPEC §1 lets the login count.
+Escrows, clients and listings are read as usual; the policies show what §1 allows.
+
 Decided here where SPEC is silent:
 - Nothing created after the end of ``as_of`` (UTC) counts, so a pinned ``--as-of`` repeats.
 - Private leads and appointments count nowhere in this report, not even on their owner's
@@ -26,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.db.models import Appointment, Client, Escrow, Lead, Listing, Team, User
+from app.db.types import UTCDateTime
 from app.domain.agent_kpis import (
     DEFAULT_PERIOD_DAYS,
     AgentKpis,
@@ -90,7 +96,8 @@ def agent_report(
         if db.dialect == "postgresql":
             # One snapshot for every query, so the totals agree with the cards.
             s.connection(execution_options=_ONE_SNAPSHOT)
-        scope = _scope(s, db, acting_email)
+        login = _login(s, db)
+        scope = _scope(s, login, acting_email)
         people = s.execute(
             sa.select(
                 User.id,
@@ -104,8 +111,16 @@ def agent_report(
             .outerjoin(Team, Team.id == User.team_id)
             .where(*_where(scope.people))
         ).all()
-        leads = _by_owner(s, _leads(period, scope))
-        appointments = _by_owner(s, _appointments(period, scope))
+        if login is None:
+            leads = _by_owner(s, _leads(period, scope))
+            appointments = _by_owner(s, _appointments(period, scope))
+        else:
+            # A person's login: row-level security hides other people's leads and
+            # appointments; the server's definer functions count them (never private ones).
+            leads = _by_owner(s, _definer_counts("perfdesk_lead_counts", _LEAD_COUNTS, period))
+            appointments = _by_owner(
+                s, _definer_counts("perfdesk_appointment_counts", _APPOINTMENT_COUNTS, period)
+            )
         escrows = _by_owner(s, _escrows(period, scope))
         clients = _by_owner(s, _active(Client, ClientStatus.ACTIVE, period, scope))
         listings = _by_owner(s, _active(Listing, ListingStatus.ACTIVE, period, scope))
@@ -154,12 +169,20 @@ def agent_report(
 # ---------------------------------------------------------------------------- who sees whom
 
 
-def _scope(s: Session, db: Database, acting_email: str | None) -> _Scope:
+#: (uid, email, role, team_id, is_active) of a person.
+_Person = sa.Row[int, str, str, int | None, bool]
+
+
+def _login(s: Session, db: Database) -> _Person | None:
+    """Shared mode: the person whose login the session is, if it is a person's at all."""
+    if db.dialect != "postgresql":
+        return None
+    return s.execute(_person().where(User.db_role == sa.func.current_user())).one_or_none()
+
+
+def _scope(s: Session, login: _Person | None, acting_email: str | None) -> _Scope:
     is_agent = sa.and_(User.role == Role.AGENT.value, User.is_active.is_(True))
     everyone = _Scope(people=None, cards=is_agent)
-    login = None
-    if db.dialect == "postgresql":  # shared mode: the person logged in, if the login is one
-        login = s.execute(_person().where(User.db_role == sa.func.current_user())).one_or_none()
     if acting_email is None:
         if login is None:
             return everyone
@@ -281,6 +304,25 @@ def _escrows(period: ReportPeriod, scope: _Scope) -> Aggregate:
         .where(e.created_at < period.end, *_owned_by(e.agent_id, scope))
         .group_by(e.agent_id)
     )
+
+
+_LEAD_COUNTS = ("total", "new", "converted")
+_APPOINTMENT_COUNTS = ("scheduled", "completed", "no_shows")
+
+
+def _definer_counts(function: str, counts: Sequence[str], period: ReportPeriod) -> Aggregate:
+    """The rows of one of the server's SECURITY DEFINER count functions (migration 0004,
+    ``app/db/security.py``): owner id, three counts and the newest creation time, for the
+    owners the login may count. Same shape as ``_leads`` and ``_appointments``."""
+    rows = getattr(sa.func, function)(
+        sa.bindparam(None, period.start, type_=UTCDateTime()),
+        sa.bindparam(None, period.end, type_=UTCDateTime()),
+    ).table_valued(
+        sa.column("owner_id", sa.Integer()),
+        *(sa.column(name, sa.BigInteger()) for name in counts),
+        sa.column("last_created", UTCDateTime()),
+    )
+    return sa.select(*rows.c)
 
 
 def _active(

@@ -1,0 +1,590 @@
+"""Shared mode's privacy held by PostgreSQL itself (SPEC §1): row-level security, grants and
+the SECURITY DEFINER functions that give brokers counts without rows.
+
+This module is the SQL of migration 0004 (which imports it) and the list the tests walk. It is
+part of a migration: do not change what it creates in place. A change is a new migration that
+drops and recreates what changes (copy the text you need into it).
+
+Who is asking
+-------------
+Every policy is keyed on ``current_user`` joined to ``users.db_role`` (each person logs in as
+their own role). Never on a session setting: ``SET app.user_id = ...`` is open to any client.
+
+Inside a SECURITY DEFINER function ``current_user`` is the function's *owner*, not the
+caller. So the caller's name is read by small SECURITY INVOKER wrappers (``perfdesk_me()``,
+``perfdesk_visible_owners()``, ``perfdesk_lead_counts(...)``) and handed to the SECURITY
+DEFINER function doing the work (``perfdesk_person_id(login)``, ...). Those that only
+return what the ``users``/``teams`` directory already shows (ids, roles, who sees whom) take
+the name as given; the count functions, which read rows the caller could not, check that the
+name is the session's own login or a role the login has been granted (what ``SET ROLE``
+allows) and refuse anything else (``perfdesk_assert_caller``).
+
+Every function pins ``search_path`` (``pg_catalog, public, pg_temp``) and names tables with
+their schema; EXECUTE is revoked from PUBLIC and granted to ``perfdesk_user`` only.
+
+The table owner (who runs the migrations, loads demos, and the tests' ``postgres``) is not
+subject to these policies: row-level security is ENABLEd, not FORCEd.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REVISION = "0004"
+#: Every PerfDesk login is a member of this group (app.services.users.BASE_GROUP).
+USERS = "perfdesk_user"
+#: search_path of every function: pg_temp last, so a temporary object can never stand in.
+SEARCH_PATH = "pg_catalog, public, pg_temp"
+
+
+def group(role: str) -> str:
+    return f"perfdesk_{role}"
+
+
+# ---------------------------------------------------------------------------- expressions
+
+ME = "(SELECT public.perfdesk_me())"
+MY_ROLE = "(SELECT public.perfdesk_my_role())"
+IS_ADMIN = f"{MY_ROLE} = 'admin'"
+
+
+def role_in(*roles: str) -> str:
+    return f"{MY_ROLE} IN ({', '.join(repr(r) for r in roles)})"
+
+
+def seen(owner_column: str) -> str:
+    """The owner is the caller, an agent of the caller (broker), a member of a team the
+    caller manages, or anyone for an admin (SPEC §1: escrows, clients, listings, deals)."""
+    return f"{owner_column} IN (SELECT public.perfdesk_visible_owners())"
+
+
+def deal_seen(deal_column: str) -> str:
+    return f"{deal_column} IN (SELECT d.id FROM public.deals d WHERE {seen('d.agent_id')})"
+
+
+COMMISSION_READ = f"({deal_seen('c.deal_id')} OR {seen('c.agent_id')})"
+COMMISSION_WRITE = deal_seen("c.deal_id")
+
+
+def kpi_scope(user_column: str, team_column: str, write: bool) -> str:
+    w = "true" if write else "false"
+    return (
+        f"({user_column} IS NULL OR {user_column} IN "
+        f"(SELECT public.perfdesk_kpi_people({w}))) "
+        f"AND ({team_column} IS NULL OR {team_column} IN "
+        f"(SELECT public.perfdesk_kpi_teams({w})))"
+    )
+
+
+def kpi_assignment_seen(column: str, write: bool) -> str:
+    scope = kpi_scope("a.user_id", "a.team_id", write)
+    return f"{column} IN (SELECT a.id FROM public.kpi_assignments a WHERE {scope})"
+
+
+# ---------------------------------------------------------------------------- policies
+
+
+@dataclass(frozen=True)
+class Policy:
+    table: str
+    name: str
+    command: str  # ALL, SELECT, INSERT, UPDATE or DELETE
+    using: str | None
+    check: str | None
+    #: Who the rule is for, in words (docs/security.md and the report).
+    says: str
+
+    def create_sql(self) -> str:
+        sql = f"CREATE POLICY {self.name} ON public.{self.table} FOR {self.command} TO {USERS}"
+        if self.using is not None:
+            sql += f" USING ({self.using})"
+        if self.check is not None:
+            sql += f" WITH CHECK ({self.check})"
+        return sql
+
+    def drop_sql(self) -> str:
+        return f"DROP POLICY IF EXISTS {self.name} ON public.{self.table}"
+
+
+def _all(table: str, name: str, condition: str, says: str) -> Policy:
+    """One rule for reading and writing."""
+    return Policy(table, f"{table}_{name}", "ALL", condition, condition, says)
+
+
+def _split(table: str, read: str, write: str, reads: str, writes: str) -> tuple[Policy, ...]:
+    """Who reads (``read``) and who inserts, updates and deletes (``write``) differ."""
+    return (
+        Policy(table, f"{table}_read", "SELECT", read, None, reads),
+        Policy(table, f"{table}_insert", "INSERT", None, write, writes),
+        Policy(table, f"{table}_update", "UPDATE", write, write, writes),
+        Policy(table, f"{table}_delete", "DELETE", write, None, writes),
+    )
+
+
+_EVERYONE = "every login"
+_ADMIN = "admin only"
+_SEEN = "owner, owner's broker, manager of the owner's team, admin"
+_DEAL_PEOPLE = "whoever sees the deal (owner, broker, team manager, admin)"
+_PERIOD_WRITERS = ("broker", "manager", "admin")
+_PERFORMANCE_CREATORS = ("closer", "broker", "manager", "admin")
+_KPI_PEOPLE_READ = "user_id IN (SELECT public.perfdesk_kpi_people(false))"
+_KPI_PEOPLE_WRITE = "user_id IN (SELECT public.perfdesk_kpi_people(true))"
+_KPI_READS = "own (and own team's); broker: their agents'; manager: managed teams'; admin: all"
+_KPI_WRITES = "manager: managed teams (assign, manual entry); admin: all"
+
+POLICIES: tuple[Policy, ...] = (
+    # The directory: every login reads people and teams; only admins change them.
+    *_split("users", "true", IS_ADMIN, _EVERYONE, _ADMIN),
+    *_split("teams", "true", IS_ADMIN, _EVERYONE, _ADMIN),
+    *_split("kpi_definitions", "true", IS_ADMIN, _EVERYONE, _ADMIN),
+    # Leads and appointments: their owner only, private or not, whatever the role. Others
+    # get counts through perfdesk_lead_counts / perfdesk_appointment_counts.
+    _all("leads", "owner", f"owner_id = {ME}", "owner only"),
+    _all("appointments", "owner", f"agent_id = {ME}", "owner only"),
+    # Escrows, clients, listings, deals: the owner, their broker, their team's manager, admins.
+    *(_all(t, "seen", seen("agent_id"), _SEEN) for t in ("clients", "listings", "escrows")),
+    _all("deals", "seen", seen("agent_id"), _SEEN),
+    # Per-person figures derived from those records (and from lead counts).
+    _all("agent_monthly_kpis", "seen", seen("user_id"), _SEEN),
+    _all("agent_performance_snapshots", "seen", seen("agent_id"), _SEEN),
+    # What hangs off a deal follows the deal.
+    *(
+        _all(t, "deal_seen", deal_seen("deal_id"), _DEAL_PEOPLE)
+        for t in ("deal_stage_events", "deal_contacts", "deal_documents")
+    ),
+    # Commissions: read by whoever sees the deal or the commission's agent; written only by
+    # whoever sees the deal (nobody books themself a commission on a deal they cannot see).
+    *_split(
+        "commission_records",
+        f"{deal_seen('deal_id')} OR {seen('agent_id')}",
+        deal_seen("deal_id"),
+        _DEAL_PEOPLE + "; also the commission's agent",
+        _DEAL_PEOPLE,
+    ),
+    *_split(
+        "commission_adjustments",
+        f"commission_id IN (SELECT c.id FROM public.commission_records c WHERE {COMMISSION_READ})",
+        f"commission_id IN (SELECT c.id FROM public.commission_records c WHERE {COMMISSION_WRITE})",
+        "as its commission",
+        _DEAL_PEOPLE,
+    ),
+    # Notifications: their recipient only.
+    _all("notifications", "recipient", f"recipient_id = {ME}", "recipient only"),
+    _all(
+        "notification_deliveries",
+        "recipient",
+        f"notification_id IN (SELECT n.id FROM public.notifications n WHERE n.recipient_id = {ME})",
+        "the notification's recipient only",
+    ),
+    *_split(
+        "notification_settings",
+        "true",
+        f"broker_id = {ME} OR {IS_ADMIN}",
+        _EVERYONE,
+        "the broker they belong to, admin",
+    ),
+    # KPI assignments and measurements (SPEC §1): own; broker: their agents' (read);
+    # manager: managed teams' (assign, manual entry); admin: all.
+    *_split(
+        "kpi_assignments",
+        kpi_scope("user_id", "team_id", write=False),
+        kpi_scope("user_id", "team_id", write=True),
+        _KPI_READS,
+        _KPI_WRITES,
+    ),
+    *_split(
+        "kpi_measurements",
+        kpi_assignment_seen("assignment_id", write=False),
+        kpi_assignment_seen("assignment_id", write=True),
+        _KPI_READS,
+        _KPI_WRITES,
+    ),
+    *_split("kpi_score_snapshots", _KPI_PEOPLE_READ, _KPI_PEOPLE_WRITE, _KPI_READS, _KPI_WRITES),
+    # Deal performance / rent roll (SPEC §1): everyone reads (dialers included); a closer
+    # creates the record at close; brokers, managers and admins change it (the pro forma
+    # stays locked by trigger, 0002) and enter periods. Nobody deletes a record (0002).
+    Policy("deal_performances", "deal_performances_read", "SELECT", "true", None, _EVERYONE),
+    Policy(
+        "deal_performances",
+        "deal_performances_insert",
+        "INSERT",
+        None,
+        role_in(*_PERFORMANCE_CREATORS),
+        "closer (at close), broker, manager, admin",
+    ),
+    Policy(
+        "deal_performances",
+        "deal_performances_update",
+        "UPDATE",
+        role_in(*_PERIOD_WRITERS),
+        role_in(*_PERIOD_WRITERS),
+        "broker, manager, admin (grades; the pro forma stays locked)",
+    ),
+    *_split(
+        "performance_periods",
+        "true",
+        role_in(*_PERIOD_WRITERS),
+        _EVERYONE,
+        "broker, manager, admin",
+    ),
+)
+
+#: Tables under row-level security.
+RLS_TABLES: tuple[str, ...] = tuple(dict.fromkeys(p.table for p in POLICIES))
+
+
+# ---------------------------------------------------------------------------- grants
+
+#: (table, privileges, groups): taken from every login (perfdesk_user, granted in 0002) and
+#: given back to these groups only. The policies say the same; a grant refuses earlier and
+#: with a plainer message ("permission denied for table ...").
+GRANTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("users", ("INSERT", "UPDATE", "DELETE"), ("admin",)),
+    ("teams", ("INSERT", "UPDATE", "DELETE"), ("admin",)),
+    ("kpi_definitions", ("INSERT", "UPDATE", "DELETE"), ("admin",)),
+    ("deal_performances", ("INSERT",), _PERFORMANCE_CREATORS),
+    ("deal_performances", ("UPDATE",), _PERIOD_WRITERS),
+    ("performance_periods", ("INSERT", "UPDATE", "DELETE"), _PERIOD_WRITERS),
+)
+
+
+def _grant_sql() -> list[str]:
+    sql: list[str] = []
+    for table, privileges, groups in GRANTS:
+        privs = ", ".join(privileges)
+        sql.append(f"REVOKE {privs} ON public.{table} FROM {USERS}")
+        sql.append(f"GRANT {privs} ON public.{table} TO {', '.join(group(g) for g in groups)}")
+    return sql
+
+
+def _ungrant_sql() -> list[str]:
+    sql: list[str] = []
+    for table, privileges, groups in GRANTS:
+        privs = ", ".join(privileges)
+        sql.append(f"REVOKE {privs} ON public.{table} FROM {', '.join(group(g) for g in groups)}")
+        sql.append(f"GRANT {privs} ON public.{table} TO {USERS}")
+    return sql
+
+
+# ---------------------------------------------------------------------------- functions
+
+
+@dataclass(frozen=True)
+class Function:
+    signature: str  # name(argument types), as DROP FUNCTION and GRANT want it
+    returns: str
+    language: str
+    body: str
+    definer: bool
+    #: Granted to every login; False: only the owner (and definer functions) may call it.
+    granted: bool = True
+    #: Parameters as CREATE FUNCTION wants them (names and types).
+    params: str = ""
+    rows: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.signature.split("(", 1)[0]
+
+    def create_sql(self) -> str:
+        security = "SECURITY DEFINER" if self.definer else "SECURITY INVOKER"
+        rows = f" ROWS {self.rows}" if self.rows else ""
+        return (
+            f"CREATE FUNCTION public.{self.name}({self.params}) RETURNS {self.returns}\n"
+            f"LANGUAGE {self.language} STABLE {security}{rows}\n"
+            f"SET search_path = {SEARCH_PATH}\n"
+            f"AS $fn$\n{self.body.strip()}\n$fn$"
+        )
+
+    def privilege_sql(self) -> list[str]:
+        sql = [f"REVOKE ALL ON FUNCTION public.{self.signature} FROM PUBLIC"]
+        if self.granted:
+            sql.append(f"GRANT EXECUTE ON FUNCTION public.{self.signature} TO {USERS}")
+        return sql
+
+    def drop_sql(self) -> str:
+        return f"DROP FUNCTION IF EXISTS public.{self.signature}"
+
+
+_CALLER = "current_user::text"
+#: The active person behind a login, joined as ``me``.
+_ME_JOIN = "JOIN public.users me ON me.db_role = login AND me.is_active"
+_MANAGED_TEAMS = "SELECT t.id FROM public.teams t WHERE t.manager_id = me.id"
+_LEAD_COLUMNS = (
+    "owner_id integer, total bigint, new bigint, converted bigint, last_created timestamptz"
+)
+_APPOINTMENT_COLUMNS = (
+    "owner_id integer, scheduled bigint, completed bigint, no_shows bigint, "
+    "last_created timestamptz"
+)
+_PERIOD = "period_start timestamptz, period_end timestamptz"
+
+_IN_PERIOD = "a.start_time >= period_start AND a.start_time < period_end"
+#: Up to this many owners, their rows are read through the owner index; beyond, every
+#: owner is aggregated (a parallel scan) and those counted are kept, which is cheaper than
+#: testing millions of rows against a long list (the agent report does the same for brokers).
+FEW_OWNERS = 20
+
+
+def _counts_body(table: str, owner: str, counts: tuple[str, ...], where: str) -> str:
+    """A count function's body: check the login named, find whom it may count, count."""
+    select = ", ".join((f"{owner} AS owner_key", *(f"{c} AS n{i}" for i, c in enumerate(counts))))
+    return f"""
+        #variable_conflict use_column
+        DECLARE
+          owners integer[];
+        BEGIN
+          PERFORM public.perfdesk_assert_caller(login);
+          owners := ARRAY(SELECT public.perfdesk_counted_owners_of(login));
+          IF cardinality(owners) = 0 THEN
+            RETURN;
+          ELSIF cardinality(owners) <= {FEW_OWNERS} THEN
+            RETURN QUERY
+              SELECT {select} FROM public.{table}
+              WHERE {where} AND {owner} = ANY (owners)
+              GROUP BY {owner};
+          ELSE
+            RETURN QUERY
+              WITH counted AS MATERIALIZED (
+                SELECT {select} FROM public.{table} WHERE {where} GROUP BY {owner}
+              )
+              SELECT counted.* FROM counted WHERE counted.owner_key = ANY (owners);
+          END IF;
+        END
+        """
+
+
+FUNCTIONS: tuple[Function, ...] = (
+    # -- who a login is (definer: reads the directory whatever the caller's policies) --------
+    Function(
+        "perfdesk_person_id(text)",
+        "integer",
+        "sql",
+        "SELECT u.id FROM public.users u WHERE u.db_role = login AND u.is_active",
+        definer=True,
+        params="login text",
+    ),
+    Function(
+        "perfdesk_person_role(text)",
+        "text",
+        "sql",
+        "SELECT u.role::text FROM public.users u WHERE u.db_role = login AND u.is_active",
+        definer=True,
+        params="login text",
+    ),
+    # Whose escrows, clients, listings and deals a login sees (records.py, SPEC §1).
+    Function(
+        "perfdesk_owners_seen_by(text)",
+        "SETOF integer",
+        "sql",
+        f"""
+        SELECT u.id FROM public.users u {_ME_JOIN}
+        WHERE me.role = 'admin' OR u.id = me.id OR u.broker_id = me.id
+           OR u.team_id IN ({_MANAGED_TEAMS})
+        """,
+        definer=True,
+        params="login text",
+        rows=50,
+    ),
+    # Whose lead and appointment counts a login gets (the agent report's scope, SPEC §1-2):
+    # own; broker: their agents; manager: their teams; admin: everyone.
+    Function(
+        "perfdesk_counted_owners_of(text)",
+        "SETOF integer",
+        "sql",
+        f"""
+        SELECT u.id FROM public.users u {_ME_JOIN}
+        WHERE me.role = 'admin' OR u.id = me.id
+           OR (me.role = 'broker' AND u.broker_id = me.id)
+           OR (me.role = 'manager' AND (u.team_id IN ({_MANAGED_TEAMS}) OR u.team_id = me.team_id))
+        """,
+        definer=True,
+        params="login text",
+        rows=50,
+    ),
+    # People and teams whose KPI assignments a login reads (write = false) or writes.
+    Function(
+        "perfdesk_kpi_people_of(text, boolean)",
+        "SETOF integer",
+        "sql",
+        f"""
+        SELECT u.id FROM public.users u {_ME_JOIN}
+        WHERE me.role = 'admin' OR u.team_id IN ({_MANAGED_TEAMS})
+           OR (NOT for_write AND (u.id = me.id OR u.broker_id = me.id))
+        """,
+        definer=True,
+        params="login text, for_write boolean",
+        rows=50,
+    ),
+    Function(
+        "perfdesk_kpi_teams_of(text, boolean)",
+        "SETOF integer",
+        "sql",
+        f"""
+        SELECT t.id FROM public.teams t {_ME_JOIN}
+        WHERE me.role = 'admin' OR t.manager_id = me.id
+           OR (NOT for_write AND (t.id = me.team_id OR t.broker_id = me.id))
+        """,
+        definer=True,
+        params="login text, for_write boolean",
+        rows=10,
+    ),
+    # -- the caller (invoker: current_user is the caller here, the owner inside a definer) ---
+    Function(
+        "perfdesk_me()",
+        "integer",
+        "sql",
+        f"SELECT public.perfdesk_person_id({_CALLER})",
+        definer=False,
+    ),
+    Function(
+        "perfdesk_my_role()",
+        "text",
+        "sql",
+        f"SELECT public.perfdesk_person_role({_CALLER})",
+        definer=False,
+    ),
+    Function(
+        "perfdesk_visible_owners()",
+        "SETOF integer",
+        "sql",
+        f"SELECT public.perfdesk_owners_seen_by({_CALLER})",
+        definer=False,
+        rows=50,
+    ),
+    Function(
+        "perfdesk_sees_owner(integer)",
+        "boolean",
+        "sql",
+        f"SELECT owner_id IN (SELECT public.perfdesk_owners_seen_by({_CALLER}))",
+        definer=False,
+        params="owner_id integer",
+    ),
+    Function(
+        "perfdesk_kpi_people(boolean)",
+        "SETOF integer",
+        "sql",
+        f"SELECT public.perfdesk_kpi_people_of({_CALLER}, for_write)",
+        definer=False,
+        params="for_write boolean",
+        rows=50,
+    ),
+    Function(
+        "perfdesk_kpi_teams(boolean)",
+        "SETOF integer",
+        "sql",
+        f"SELECT public.perfdesk_kpi_teams_of({_CALLER}, for_write)",
+        definer=False,
+        params="for_write boolean",
+        rows=10,
+    ),
+    # -- counts without rows ------------------------------------------------------------------
+    # The login named must be the session's own, or a role it may SET ROLE to: a caller
+    # cannot ask for somebody else's view by passing their name.
+    Function(
+        "perfdesk_assert_caller(text)",
+        "void",
+        "plpgsql",
+        """
+        BEGIN
+          IF login IS NULL THEN
+            RAISE EXCEPTION 'perfdesk: no login named' USING ERRCODE = 'insufficient_privilege';
+          END IF;
+          IF login = session_user::text THEN
+            RETURN;
+          END IF;
+          IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = login) THEN
+            IF pg_catalog.pg_has_role(session_user, login, 'MEMBER') THEN
+              RETURN;
+            END IF;
+          END IF;
+          RAISE EXCEPTION 'perfdesk: % may not ask for the counts of %', session_user, login
+            USING ERRCODE = 'insufficient_privilege';
+        END
+        """,
+        definer=False,
+        granted=False,
+        params="login text",
+    ),
+    # SPEC §2 over non-private leads created before period_end, per owner the caller may
+    # count: all, created within the period, converted, the newest creation time.
+    Function(
+        "perfdesk_lead_counts_for(text, timestamptz, timestamptz)",
+        f"TABLE({_LEAD_COLUMNS})",
+        "plpgsql",
+        _counts_body(
+            "leads l",
+            "l.owner_id",
+            (
+                "count(*)",
+                "count(*) FILTER (WHERE l.created_at >= period_start)",
+                "count(*) FILTER (WHERE l.status = 'converted')",
+                "max(l.created_at)",
+            ),
+            "NOT l.is_private AND l.created_at < period_end",
+        ),
+        definer=True,
+        params=f"login text, {_PERIOD}",
+    ),
+    # SPEC §2 over non-private appointments created before period_end: not cancelled,
+    # completed and no-shows among those starting within the period; the newest creation.
+    Function(
+        "perfdesk_appointment_counts_for(text, timestamptz, timestamptz)",
+        f"TABLE({_APPOINTMENT_COLUMNS})",
+        "plpgsql",
+        _counts_body(
+            "appointments a",
+            "a.agent_id",
+            (
+                f"count(*) FILTER (WHERE {_IN_PERIOD} AND a.status <> 'cancelled')",
+                f"count(*) FILTER (WHERE {_IN_PERIOD} AND a.status = 'completed')",
+                f"count(*) FILTER (WHERE {_IN_PERIOD} AND a.status = 'no_show')",
+                "max(a.created_at)",
+            ),
+            "NOT a.is_private AND a.created_at < period_end",
+        ),
+        definer=True,
+        params=f"login text, {_PERIOD}",
+    ),
+    Function(
+        "perfdesk_lead_counts(timestamptz, timestamptz)",
+        f"TABLE({_LEAD_COLUMNS})",
+        "sql",
+        f"SELECT * FROM public.perfdesk_lead_counts_for({_CALLER}, period_start, period_end)",
+        definer=False,
+        params=_PERIOD,
+    ),
+    Function(
+        "perfdesk_appointment_counts(timestamptz, timestamptz)",
+        f"TABLE({_APPOINTMENT_COLUMNS})",
+        "sql",
+        f"SELECT * FROM public.perfdesk_appointment_counts_for({_CALLER}, period_start, "
+        "period_end)",
+        definer=False,
+        params=_PERIOD,
+    ),
+)
+
+
+# ---------------------------------------------------------------------------- migration
+
+
+def upgrade_statements() -> list[str]:
+    """Functions first (the policies call them), then row-level security, then grants."""
+    sql: list[str] = []
+    for fn in FUNCTIONS:
+        sql.append(fn.create_sql())
+        sql.extend(fn.privilege_sql())
+    for table in RLS_TABLES:
+        sql.append(f"ALTER TABLE public.{table} ENABLE ROW LEVEL SECURITY")
+    sql.extend(p.create_sql() for p in POLICIES)
+    sql.extend(_grant_sql())
+    return sql
+
+
+def downgrade_statements() -> list[str]:
+    sql = _ungrant_sql()
+    sql.extend(p.drop_sql() for p in POLICIES)
+    sql.extend(f"ALTER TABLE public.{table} DISABLE ROW LEVEL SECURITY" for table in RLS_TABLES)
+    sql.extend(fn.drop_sql() for fn in reversed(FUNCTIONS))
+    return sql
