@@ -318,7 +318,9 @@ def cmd_demo(s: CommandContext) -> int:
     prepare(db)
     progress = _Progress(sys.stderr)
     try:
-        result = generate(db, scale=s.args.scale, seed=s.args.seed, progress=progress)
+        result = generate(
+            db, scale=s.args.scale, seed=s.args.seed, progress=progress, as_of=s.args.as_of
+        )
     finally:
         progress.done()
     seed = "" if s.args.seed is None else f", seed {s.args.seed}"
