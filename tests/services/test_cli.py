@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import io
 import os
@@ -239,9 +240,11 @@ def test_demo_prepares_then_generates(
     schema.prepare = lambda db: calls.append(("prepare", db.url))  # type: ignore[attr-defined]
     demo = types.ModuleType("app.services.demo")
 
-    def generate(db: Any, *, scale: str, seed: int | None, progress: Any) -> dict[str, int]:
+    def generate(
+        db: Any, *, scale: str, seed: int | None, progress: Any, as_of: Any
+    ) -> dict[str, int]:
         progress(10, 20, "Leads")
-        calls.append(("generate", (scale, seed)))
+        calls.append(("generate", (scale, seed, as_of)))
         return {"users": 12, "leads": 340}
 
     demo.generate = generate  # type: ignore[attr-defined]
@@ -249,11 +252,13 @@ def test_demo_prepares_then_generates(
     monkeypatch.setitem(sys.modules, "app.services.demo", demo)
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
 
-    code = cli.main(["--db", url, "demo", "--scale", "small", "--seed", "7"])
+    code = cli.main(
+        ["--db", url, "--as-of", "2026-05-01", "demo", "--scale", "small", "--seed", "7"]
+    )
 
     out, err = capsys.readouterr()
     assert code == 0
-    assert calls == [("prepare", url), ("generate", ("small", 7))]
+    assert calls == [("prepare", url), ("generate", ("small", 7, dt.date(2026, 5, 1)))]
     where = f"Local file {tmp_path / 'demo.sqlite3'}"
     assert out == f"demo data (small, seed 7) written to {where}: 12 users, 340 leads\n"
     assert err == ""  # stderr is not a terminal here: no progress
