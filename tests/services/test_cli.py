@@ -327,3 +327,12 @@ def test_an_unexpected_error_is_one_line_unless_debugging(
     assert lines(quiet) == ["unexpected error: RuntimeError: boom (run with --debug for details)"]
     assert loud.startswith("unexpected error: RuntimeError: boom\n")
     assert "Traceback (most recent call last)" in loud
+
+
+def test_demo_on_an_already_migrated_database(run: Run, db_url: str) -> None:
+    """Regression: with the schema current, nothing imported the models before the demo."""
+    result = run("--db", db_url, "demo", "--scale", "small", "--seed", "2")
+    assert result.returncode == 0, result.stderr
+    assert "demo data (small, seed 2) written to" in result.stdout
+    again = run("--db", db_url, "demo", "--scale", "small")
+    assert again.returncode == 1 and again.stderr.count("\n") == 1

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.engine import Dialect
 
+import app.db.models  # noqa: F401  (registers every table in Base.metadata)
 from app.db.base import Base
 from app.domain.errors import PerfDeskError
 from app.services.demo.stored import Row, RowShape, reference_converter, row_shape
