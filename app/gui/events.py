@@ -21,12 +21,19 @@ class AppEvents(QObject):
     data_changed = Signal(str)
     status_message = Signal(str)
     page_requested = Signal(str)
+    #: A record page's key ("escrows", …) and the id of the record to select on it.
+    record_requested = Signal(str, object)
 
     def changed(self, kind: str) -> None:
         self.data_changed.emit(kind)
 
     def say(self, text: str) -> None:
         self.status_message.emit(text)
+
+    def open_record(self, kind: str, record_id: int) -> None:
+        """Select the record on its page, then show that page."""
+        self.record_requested.emit(kind, record_id)
+        self.page_requested.emit(kind)
 
 
 def concerns(kind: str, *mine: str) -> bool:

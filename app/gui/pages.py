@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 PageBuilder = Callable[["AppContext"], QWidget]
 
 BUILTIN_PAGE_MODULES: tuple[str, ...] = (
+    "app.gui.dashboard.page",
     "app.gui.people.page",
     "app.gui.records.pages",
     "app.gui.settings.page",

@@ -57,5 +57,5 @@ def test_run_window_shows_then_opens_and_remembers_layout(
     )
     assert "QListView#navigation" in qapp.styleSheet()
     saved = QSettings()
-    assert saved.value("window/lastPage") == "leads"  # the first page of the navigation
+    assert saved.value("window/lastPage") == "dashboard"  # the first page of the navigation
     assert str(tmp_path) in saved.fileName()  # the test's settings, not the person's

@@ -73,6 +73,7 @@ class RecordPage(QWidget):
         self._stale = False
         self._generation = 0
         self._select_after_load: int | None = None
+        self._reveal: int | None = None  # asked for by show_record: filters may be cleared
         self._columns_sized = False
 
         self.model = RecordTableModel(view.columns, view.status_of, self)
@@ -158,6 +159,7 @@ class RecordPage(QWidget):
         ctx.database.closed.connect(self._on_closed)
         ctx.database.failed.connect(self._on_closed)
         ctx.events.data_changed.connect(self._on_data_changed)
+        ctx.events.record_requested.connect(self._on_record_requested)
         self._on_closed()
 
     # -- the database ---------------------------------------------------------------------
@@ -240,8 +242,10 @@ class RecordPage(QWidget):
             # Once, to the first data; afterwards the person's own widths stay.
             self._columns_sized = True
             self._size_columns()
-        if keep is not None:
+        if keep is not None and not self.select_id(keep) and keep == self._reveal:
+            self._clear_filters()
             self.select_id(keep)
+        self._reveal = None
         self._update_state()
 
     def _size_columns(self) -> None:
@@ -402,6 +406,26 @@ class RecordPage(QWidget):
         )
         self.table.scrollTo(index)
         return True
+
+    def show_record(self, record_id: int) -> None:
+        """Select the record ``record_id``, clearing the filters if they hide it: at once when
+        it is listed, else after reading the list again (now if shown, else when next shown)."""
+        if self._loaded is not None and self.model.row_of_id(record_id) >= 0:
+            if not self.select_id(record_id):
+                self._clear_filters()
+                self.select_id(record_id)
+            return
+        self._select_after_load = self._reveal = record_id
+        self._refresh_when_shown()
+
+    @Slot(str, object)
+    def _on_record_requested(self, kind: str, record_id: object) -> None:
+        if kind == self.view.key and isinstance(record_id, int):
+            self.show_record(record_id)
+
+    def _clear_filters(self) -> None:
+        self.filter_edit.clear()
+        self.status_combo.setCurrentIndex(0)
 
     # -- New… and Edit… -------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""The Dashboard page: brokerage overview, Team Business cards, recent activity, My Business."""
