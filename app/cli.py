@@ -158,6 +158,24 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("kind", metavar="KIND", type=_import_kind, help="what the file holds")
     imp.add_argument("file", metavar="FILE", help="the CSV file (UTF-8, header row, commas)")
 
+    jobs = command("jobs", "run the scheduled jobs")
+    jobs_commands = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
+    jobs_run = jobs_commands.add_parser(
+        "run",
+        help="run scheduled jobs now",
+        description="Run the named scheduled jobs now (all of them without a name), "
+        "as of --as-of (default: today, UTC). Exit 1 if any job failed.",
+    )
+    _global_options(jobs_run, suppress=True)
+    jobs_run.add_argument("names", metavar="NAME", nargs="*", help="a job (default: every job)")
+    jobs_run.add_argument(
+        "--backfill-months",
+        metavar="N",
+        type=int,
+        default=None,
+        help="agent-kpis: also store the N previous whole months",
+    )
+
     report = command("report", "print the numbers a screen shows")
     reports = report.add_subparsers(dest="report_command", metavar="NAME", required=True)
     agents = reports.add_parser(
@@ -384,6 +402,25 @@ def _today(s: CommandContext) -> dt.date:
     return day if day is not None else dt.datetime.now(dt.UTC).date()
 
 
+def cmd_jobs_run(s: CommandContext) -> int:
+    from app.domain.enums import JobStatus, JobTrigger
+    from app.services.jobs.runner import describe, job_names, run_jobs
+
+    known = job_names()
+    unknown = [name for name in s.args.names if name not in known]
+    if unknown:
+        raise UsageError(f"unknown job {', '.join(unknown)} (known jobs: {', '.join(known)})")
+    backfill = s.args.backfill_months
+    if backfill is not None and backfill < 0:
+        raise UsageError("--backfill-months must be 0 or more")
+    options = {} if backfill is None else {"agent-kpis": {"backfill_months": backfill}}
+    db = s.database()
+    results = run_jobs(db, s.args.names, _today(s), JobTrigger.CLI, options)
+    for line in describe(results):
+        print(line)
+    return EXIT_ERROR if any(r.status is JobStatus.FAILED for r in results) else EXIT_OK
+
+
 def cmd_report_agents(s: CommandContext) -> int:
     from app.services.reports.agents import agent_report
 
@@ -469,6 +506,7 @@ COMMANDS: dict[str, Callable[[CommandContext], int]] = {
     "users add": cmd_users_add,
     "import": cmd_import,
     "report agents": cmd_report_agents,
+    "jobs run": cmd_jobs_run,
 }
 
 

@@ -337,3 +337,34 @@ def _active(
         )
         .group_by(model.agent_id)
     )
+
+
+# ---------------------------------------------------------------------------- for jobs
+
+
+@dataclass(frozen=True)
+class OwnerFigures:
+    """The report's five aggregates for every owner in the database (no SPEC §1 scope), by
+    owner id, in the shapes ``agent_report`` reads: leads (total, new, converted, newest),
+    appointments (scheduled, completed, no-shows, newest), escrows (production count,
+    volume, commission, newest of any status), active clients (count,), listings (count,)."""
+
+    leads: dict[int, tuple[Any, ...]]
+    appointments: dict[int, tuple[Any, ...]]
+    escrows: dict[int, tuple[Any, ...]]
+    clients: dict[int, tuple[Any, ...]]
+    listings: dict[int, tuple[Any, ...]]
+
+
+def office_figures(s: Session, period: ReportPeriod) -> OwnerFigures:
+    """Every owner's figures over ``period`` (production counted from ``period.ytd_start``),
+    read in the caller's session and transaction: for jobs that store the office's numbers
+    (the monthly agent KPIs), which pass a period of their own."""
+    scope = _Scope(people=None, cards=sa.true())
+    return OwnerFigures(
+        leads=_by_owner(s, _leads(period, scope)),
+        appointments=_by_owner(s, _appointments(period, scope)),
+        escrows=_by_owner(s, _escrows(period, scope)),
+        clients=_by_owner(s, _active(Client, ClientStatus.ACTIVE, period, scope)),
+        listings=_by_owner(s, _active(Listing, ListingStatus.ACTIVE, period, scope)),
+    )
