@@ -7,6 +7,7 @@ A kind's dialog adds its inputs in ``build``, reads them back as the service's `
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
@@ -118,18 +119,14 @@ class RecordDialog(QDialog):
         self._sync_private_default()
 
     # -- for the kinds --------------------------------------------------------------------
-
-    def build(self) -> None:
-        """Add the kind's inputs with ``add_field`` (and ``add_owner_field``)."""
-        raise NotImplementedError
-
-    def collect(self) -> tuple[Fields | None, dict[str, str]]:
-        """The form's values as the service's fields, or what cannot be read, by field."""
-        raise NotImplementedError
-
-    def fill(self, record: RecordRow) -> None:
-        """Show a stored record in the inputs."""
-        raise NotImplementedError
+    # Each kind's dialog defines these three:
+    #   build()   adds the kind's inputs with ``add_field`` (and ``add_owner_field``);
+    #   collect() returns the form's values as the service's fields, or what cannot be
+    #             read, by field;
+    #   fill()    shows a stored record in the inputs.
+    build: Callable[[], None]
+    collect: Callable[[], tuple[Fields | None, dict[str, str]]]
+    fill: Callable[[RecordRow], None]
 
     def add_field(self, name: str, label: str, widget: QWidget) -> QWidget:
         self.inputs[name] = widget
