@@ -27,6 +27,7 @@ from app.gui.banner import Banner
 from app.gui.context import AppContext
 from app.gui.first_run import offer_first_run
 from app.gui.icons import icon
+from app.gui.notifications.bell import NotificationBell
 from app.gui.page_list_model import PageListModel
 from app.gui.pages import SETTINGS_PAGE, PageSpec, load_builtin_pages
 from app.gui.status_progress import StatusProgress
@@ -139,6 +140,8 @@ class MainWindow(QMainWindow):
             self.settings_action.triggered.connect(self.show_database_settings)
             file_menu.addAction(self.settings_action)
             toolbar.addAction(self.settings_action)
+        self.notification_bell = NotificationBell(self.ctx, self)
+        toolbar.addWidget(self.notification_bell)
 
         file_menu.addSeparator()
         self.quit_action = QAction("&Quit", self)

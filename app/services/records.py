@@ -55,9 +55,11 @@ from app.domain.enums import (
     EscrowStatus,
     LeadStatus,
     ListingStatus,
+    NotificationType,
     Role,
 )
 from app.domain.errors import ConflictError, PermissionDenied, ValidationError
+from app.services import notifications
 from app.services.database import Database
 
 #: At most this many rows (the newest) are returned by a list; ``RecordList.total`` has all.
@@ -788,6 +790,14 @@ def _owner_attr(kind: RecordKind) -> str:
     return "owner_id" if kind is RecordKind.LEADS else "agent_id"
 
 
+#: What creating a record of each kind notifies the owner's broker of (SPEC §3).
+_CREATED_TYPES: Mapping[RecordKind, NotificationType] = {
+    RecordKind.ESCROWS: NotificationType.ESCROW_CREATED,
+    RecordKind.CLIENTS: NotificationType.CLIENT_CREATED,
+    RecordKind.LISTINGS: NotificationType.LISTING_CREATED,
+}
+
+
 def _save(
     db: Database,
     fields: Fields,
@@ -844,6 +854,12 @@ def _save_in(
             owner_role = s.scalar(sa.select(User.role).where(User.id == owner_id))
             values["is_private"] = owner_role == Role.BROKER.value
     label = _label(kind, values)
+    was_closed = (
+        record is not None
+        and kind is RecordKind.ESCROWS
+        and (record.escrow_status == EscrowStatus.CLOSED)
+    )
+    raises = _CREATED_TYPES.get(kind) if record is None else None
     if record is None:
         record = model(**values)
         s.add(record)
@@ -854,6 +870,11 @@ def _save_in(
         s.flush()
     except StaleDataError:
         raise _stale(kind, label) from None
+    closing = kind is RecordKind.ESCROWS and values["escrow_status"] == EscrowStatus.CLOSED
+    if raises is None and closing and not was_closed:
+        raises = NotificationType.ESCROW_CLOSED
+    if raises is not None:  # SPEC §3, in the same transaction as the write
+        notifications.raise_for_record(s, db, raises, record.id)
     s.expire(record)  # read back what was stored (money rounded, version bumped)
     found = _get(s, kind, None, record.id)
     return _row(kind, found[0], found[1], found[2])
