@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.gui import events
 from app.gui.context import AppContext
+from app.gui.icons import icon
 from app.gui.notifications.model import NotificationDelegate, NotificationModel
 from app.services import notifications as service
 from app.services.database import Database
@@ -33,7 +34,8 @@ _WATCHED = (events.ESCROWS, events.CLIENTS, events.LISTINGS, NOTIFICATIONS)
 
 
 def bell_text(unread: int) -> str:
-    return f"🔔 {unread}" if unread else "🔔"
+    """Beside the bell icon: the unread count, or nothing."""
+    return str(unread) if unread else ""
 
 
 class NotificationPanel(QFrame):
@@ -96,12 +98,14 @@ class NotificationPanel(QFrame):
 
 
 class NotificationBell(QToolButton):
-    """ "🔔 3": the acting person's unread notifications; a click shows the list."""
+    """A bell icon with the acting person's unread count; a click shows the list."""
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.setObjectName("notificationBell")
+        self.setIcon(icon("bell"))
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.setToolTip("Notifications")
         self.setAccessibleName("Notifications")
         self.unread = 0
