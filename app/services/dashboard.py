@@ -49,7 +49,7 @@ from app.domain.enums import (
 from app.domain.errors import PermissionDenied, ValidationError
 from app.services import office
 from app.services.database import Database
-from app.services.records import Acting, Actor, RecordKind, _owner_scope, _resolve
+from app.services.records import Acting, Actor, RecordKind, owner_scope, resolve_actor
 from app.services.reports.agents import PRODUCTION_STATUSES, agent_report
 
 #: How many entries the activity feed holds.
@@ -191,7 +191,7 @@ def _recent(
         # The newest ids first, from the (owner, created) indexes alone; then their rows and
         # owners. Joining every record to its owner before sorting costs ten times as much.
         newest = sa.select(model.id)
-        scope = _owner_scope(kind, actor)
+        scope = owner_scope(kind, actor)
         if scope is not None:
             newest = newest.where(model.agent_id.in_(sa.select(User.id).where(scope)))
         if before is not None:
@@ -230,7 +230,7 @@ def recent_activity(
     newest first (created up to the end of ``as_of``, when given)."""
     before = report_period(as_of, 1).end if as_of is not None else None
     with db.read() as s:
-        actor = _resolve(s, db, acting)
+        actor = resolve_actor(s, db, acting)
         return _recent(s, actor, max(limit, 0), before)
 
 
@@ -297,7 +297,7 @@ def my_business(
     period = report_period(as_of, period_days)
     week_start, week_end = week if week is not None else week_of(as_of)
     with db.read() as s:
-        actor = _resolve(s, db, acting)
+        actor = resolve_actor(s, db, acting)
         if actor is None:
             raise ValidationError("name the person whose own business to show")
         uid = actor.id
@@ -421,7 +421,7 @@ class OpenEscrows:
 
 def open_escrows(db: Database, as_of: dt.date, acting: Acting = None) -> OpenEscrows:
     with db.read() as s:
-        actor = _resolve(s, db, acting)
+        actor = resolve_actor(s, db, acting)
         return _open_escrows(s, actor, report_period(as_of, 1).end)
 
 
@@ -432,7 +432,7 @@ def _open_escrows(s: Session, actor: Actor | None, before: dt.datetime) -> OpenE
         .join(User, User.id == Escrow.agent_id)
         .where(Escrow.escrow_status.in_(_OPEN_ESCROW), Escrow.created_at < before)
     )
-    scope = _owner_scope(RecordKind.ESCROWS, actor)
+    scope = owner_scope(RecordKind.ESCROWS, actor)
     if scope is not None:
         stmt = stmt.where(scope)
     count, volume = s.execute(stmt).one()
@@ -480,7 +480,7 @@ def load(db: Database, request: DashboardRequest, now: dt.datetime | None = None
     with db.read() as s:
         owners = _business_owner(s, db, request.business_email)
         try:
-            actor = _resolve(s, db, None)
+            actor = resolve_actor(s, db, None)
         except PermissionDenied as exc:
             # A server login that is nobody's (the owner's account) sees the report, not rows.
             feed: Sequence[ActivityEntry] = ()

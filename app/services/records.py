@@ -181,7 +181,7 @@ def _acting_email(acting: Acting) -> str | None:
     return email.strip().lower()
 
 
-def _resolve(s: Session, db: Database, acting: Acting) -> Actor | None:
+def resolve_actor(s: Session, db: Database, acting: Acting) -> Actor | None:
     email = _acting_email(acting)
     named: User | None = None
     if email is not None:
@@ -213,13 +213,13 @@ def _resolve(s: Session, db: Database, acting: Acting) -> Actor | None:
 def current_person(db: Database, acting: Acting = None) -> Actor | None:
     """The acting person; None in local mode when nobody is named (the one local person)."""
     with db.read() as s:
-        return _resolve(s, db, acting)
+        return resolve_actor(s, db, acting)
 
 
 # -- what each person sees --------------------------------------------------------------------
 
 
-def _owner_scope(kind: RecordKind, actor: Actor | None) -> sa.ColumnElement[bool] | None:
+def owner_scope(kind: RecordKind, actor: Actor | None) -> sa.ColumnElement[bool] | None:
     """A condition on the owner (``User``) of a record of ``kind``; None = no limit."""
     if actor is None:
         return None
@@ -233,7 +233,7 @@ def _owner_scope(kind: RecordKind, actor: Actor | None) -> sa.ColumnElement[bool
 
 def _only_own(s: Session, kind: RecordKind, actor: Actor | None) -> bool:
     """True when nobody but the acting person can own a record they see."""
-    scope = _owner_scope(kind, actor)
+    scope = owner_scope(kind, actor)
     if actor is None or scope is None:
         return False
     others = s.scalar(
@@ -261,9 +261,9 @@ class OwnerChoices:
 def owner_choices(db: Database, kind: RecordKind, acting: Acting = None) -> OwnerChoices:
     """The active people the acting person may create a record of ``kind`` for, by name."""
     with db.read() as s:
-        actor = _resolve(s, db, acting)
+        actor = resolve_actor(s, db, acting)
         stmt = sa.select(User).where(User.is_active.is_(True))
-        scope = _owner_scope(kind, actor)
+        scope = owner_scope(kind, actor)
         if scope is not None:
             stmt = stmt.where(scope)
         users = s.scalars(stmt.order_by(User.first_name, User.last_name, User.email)).all()
@@ -436,7 +436,7 @@ def _select(kind: RecordKind, actor: Actor | None) -> sa.Select[Any]:
         )
     else:
         stmt = sa.select(model, User, sa.null()).join(User, User.id == _owner_column(kind))
-    scope = _owner_scope(kind, actor)
+    scope = owner_scope(kind, actor)
     return stmt if scope is None else stmt.where(scope)
 
 
@@ -445,13 +445,13 @@ def _list(db: Database, kind: RecordKind, acting: Acting, limit: int | None) -> 
     limit = MAX_ROWS if limit is None else max(limit, 0)
     model = _model(kind)
     with db.read() as s:
-        actor = _resolve(s, db, acting)
+        actor = resolve_actor(s, db, acting)
         stmt = _select(kind, actor).order_by(model.created_at.desc(), model.id.desc())
         rows = tuple(_row(kind, r, u, x) for r, u, x in s.execute(stmt.limit(limit)))
         count = (
             sa.select(sa.func.count()).select_from(model).join(User, User.id == _owner_column(kind))
         )
-        scope = _owner_scope(kind, actor)
+        scope = owner_scope(kind, actor)
         if scope is not None:
             count = count.where(scope)
         total = len(rows) if len(rows) < limit else int(s.scalar(count) or 0)
@@ -508,7 +508,7 @@ def list_records(
 def get_record(db: Database, kind: RecordKind, record_id: int, acting: Acting = None) -> RecordRow:
     """One record as stored now; ConflictError if it is gone or no longer visible."""
     with db.read() as s:
-        actor = _resolve(s, db, acting)
+        actor = resolve_actor(s, db, acting)
         record, owner, extra = _get(s, kind, actor, record_id)
         return _row(kind, record, owner, extra)
 
@@ -753,7 +753,7 @@ def _owner_for(
     if not user.is_active:
         errors[OWNER] = f"{user.email} has been deactivated"
         return None
-    scope = _owner_scope(kind, actor)
+    scope = owner_scope(kind, actor)
     if scope is not None:
         allowed = s.scalar(sa.select(User.id).where(User.id == user.id, scope))
         if allowed is None:
@@ -830,7 +830,7 @@ def _save_in(
     version: int | None,
 ) -> RecordRow:
     model = _model(kind)
-    actor = _resolve(s, db, acting)
+    actor = resolve_actor(s, db, acting)
     record: Any = None
     if record_id is not None:
         record = _get(s, kind, actor, record_id)[0]
