@@ -616,7 +616,7 @@ def test_activating_a_feed_entry_opens_the_record(
     qtbot.waitUntil(lambda: clients.current_id() == client.data(RECORD_ID_ROLE), timeout=5000)
 
 
-def test_a_card_offers_message_agent(
+def test_a_card_menu_offers_the_full_report_then_message_agent(
     qtbot, make_window: WindowFactory, office_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     opened: list[QUrl] = []
@@ -628,13 +628,13 @@ def test_a_card_offers_message_agent(
     view.setFocus()
     view.setCurrentIndex(page.team.proxy.index(0, 0))
     email = view.currentIndex().data(EMAIL_ROLE)
-    qtbot.keyClick(view, Qt.Key.Key_Return)
+    page.team._context_menu(QPoint(-1, -1))  # the menu key: the current card
     menu = page.team.menu
     assert menu is not None and len(shown) == 1
     actions = [a.text() for a in menu.actions()]
-    assert len(actions) == 1 and actions[0].startswith("&Message ")
-    assert not any("report" in a.lower() for a in actions)  # item 3 of the issue, not here
-    menu.actions()[0].trigger()
+    assert len(actions) == 2
+    assert actions[0] == "&View full report…" and actions[1].startswith("&Message ")
+    menu.actions()[1].trigger()
     assert [u.toString() for u in opened] == [f"mailto:{email}"]
     page.team._context_menu(view.visualRect(page.team.proxy.index(1, 0)).center())
     assert page.team.menu is not None and len(shown) == 2

@@ -1,6 +1,7 @@
 """Team Business: the agent cards in a grid (one QListView, one model, one painting delegate)
-with search, a team filter and a sort, and "Message agent" on a card's menu (Enter, the menu
-key or a right-click)."""
+with search, a team filter and a sort. Enter or a double-click on a card opens the agent's
+full report; the card's menu (the menu key or a right-click) offers "View full report" and
+"Message agent"."""
 
 from __future__ import annotations
 
@@ -49,6 +50,24 @@ def popup(menu: QMenu, at: QPoint) -> None:
 
 def mailto(agent: AgentKpis) -> QUrl:
     return QUrl(f"mailto:{agent.email}")
+
+
+def open_agent_report(section: QWidget, agent: AgentKpis) -> QWidget | None:
+    """Open ``agent``'s full report in a window of its own, with the context of the page the
+    section is on. Tests replace it. pyqtgraph is imported here, on first use, not at start-up."""
+    ctx = getattr(section.window(), "ctx", None)
+    widget: QWidget | None = section
+    while ctx is None and widget is not None:
+        ctx = getattr(widget, "ctx", None)
+        widget = widget.parentWidget()
+    if ctx is None:
+        return None
+    from app.gui.agent_report.dialog import AgentReportDialog
+
+    dialog = AgentReportDialog(ctx, agent, section.window())
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    return dialog
 
 
 class CardGridView(QListView):
@@ -161,7 +180,7 @@ class TeamSection(QWidget):
         self.view.setObjectName("agentCards")
         self.view.setAccessibleName("Agent cards")
         self.view.setModel(self.proxy)
-        self.view.activated.connect(self._activated)
+        self.view.activated.connect(self._activated)  # Enter, and a double-click
         self.view.customContextMenuRequested.connect(self._context_menu)
 
         self.empty_label = QLabel()
@@ -361,6 +380,12 @@ class TeamSection(QWidget):
             return None
         menu = QMenu(self)
         menu.setObjectName("cardMenu")
+        report = QAction("&View full report…", menu)
+        report.setObjectName("viewReport")
+        report.setStatusTip(f"{agent.name}'s figures by month, with charts and exports")
+        report.triggered.connect(lambda _checked=False, a=agent: self.view_report(a))
+        menu.addAction(report)
+        menu.setDefaultAction(report)
         message = QAction(f"&Message {agent.name}…", menu)
         message.setObjectName("messageAgent")
         message.setStatusTip(f"Write to {agent.email} in your mail program")
@@ -370,6 +395,9 @@ class TeamSection(QWidget):
 
     def message(self, agent: AgentKpis) -> bool:
         return open_url(mailto(agent))
+
+    def view_report(self, agent: AgentKpis) -> QWidget | None:
+        return open_agent_report(self, agent)
 
     def _popup(self, index: QModelIndex, pos: QPoint) -> None:
         if self.menu is not None:
@@ -381,7 +409,9 @@ class TeamSection(QWidget):
 
     @Slot(QModelIndex)
     def _activated(self, index: QModelIndex) -> None:
-        self._popup(index, self.view.visualRect(index).center())
+        agent = index.data(AGENT_ROLE)
+        if isinstance(agent, AgentKpis):
+            self.view_report(agent)
 
     @Slot(QPoint)
     def _context_menu(self, pos: QPoint) -> None:
