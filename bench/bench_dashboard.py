@@ -12,7 +12,10 @@ timed on this thread; ``paint_ms`` is the forced repaint alone. One JSON line:
 
     {"bench": "dashboard", "scale": "brokerage", "agents": 40, "runs": 5,
      "open_to_painted_ms": 41.2, "first_open_ms": 63.0, "load_ms": 18.1, "paint_ms": 9.7,
-     "budget_ms": 150, "within_budget": true}
+     "event_loop_stall_max_ms": 12.0, "budget_ms": 150, "within_budget": true}
+
+``event_loop_stall_max_ms`` is the longest the GUI thread was blocked while the page loaded
+(a 5 ms timer's worst gap, over the measured runs; issue 3 budgets ≤ 50 ms).
 
     .venv/bin/python bench/bench_dashboard.py [--scale brokerage] [--runs 5]
         [--sqlite-file PATH] [--size 1400x900] [--screenshot PATH]
@@ -110,8 +113,39 @@ def measure(path: Path, args: argparse.Namespace, tmp: Path) -> int:
     page = window.page_widget("dashboard")
     assert isinstance(page, DashboardPage)
 
+    stalls: list[float] = []
+
+    class StallProbe:
+        """The longest gap between ticks of a 5 ms timer: how long the event loop was blocked."""
+
+        def __init__(self) -> None:
+            self.timer = QTimer()
+            self.timer.setInterval(5)
+            self.timer.timeout.connect(self.tick)
+            self.last = 0.0
+            self.worst = 0.0
+
+        def start(self) -> None:
+            self.last, self.worst = time.perf_counter(), 0.0
+            self.timer.start()
+
+        def tick(self) -> None:
+            now = time.perf_counter()
+            self.worst = max(self.worst, now - self.last)
+            self.last = now
+
+        def stop(self) -> float:
+            self.tick()
+            self.timer.stop()
+            return self.worst * 1000
+
+    probe = StallProbe()
+
     def open_once() -> tuple[float, float]:
-        """Milliseconds from show_page to the loaded data painted, and the repaint alone."""
+        """Milliseconds from show_page to the loaded data painted, and the repaint alone.
+
+        The event-loop stall is measured from show_page until the data arrive on screen (the
+        forced synchronous repaint afterwards is the measurement's own, not the page's)."""
         window.show_page("people")
         ctx.events.changed(events.ESCROWS)  # the hidden dashboard notes it is stale
         loop = QEventLoop()
@@ -120,10 +154,12 @@ def measure(path: Path, args: argparse.Namespace, tmp: Path) -> int:
         timer.setSingleShot(True)
         timer.timeout.connect(loop.quit)
         timer.start(30_000)
+        probe.start()
         started = time.perf_counter()
         window.show_page("dashboard")
         if page.is_loading():
             loop.exec()
+        stalls.append(probe.stop())
         painted_from = time.perf_counter()
         window.repaint()  # every widget of the window, synchronously
         ended = time.perf_counter()
@@ -166,6 +202,7 @@ def measure(path: Path, args: argparse.Namespace, tmp: Path) -> int:
         "first_open_ms": round(first, 1),
         "load_ms": round(statistics.median(loads), 1),
         "paint_ms": round(statistics.median(painted), 1),
+        "event_loop_stall_max_ms": round(max(stalls[2:]), 1),
         "as_of": dt.datetime.now(dt.UTC).date().isoformat(),
         "budget_ms": BUDGET_MS if budgeted else None,
         "within_budget": median <= BUDGET_MS if budgeted else None,
