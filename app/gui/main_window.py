@@ -27,6 +27,7 @@ from app.gui.banner import Banner
 from app.gui.context import AppContext
 from app.gui.first_run import offer_first_run
 from app.gui.icons import icon
+from app.gui.live import LiveRelay
 from app.gui.notifications.bell import NotificationBell
 from app.gui.page_list_model import PageListModel
 from app.gui.pages import SETTINGS_PAGE, PageSpec, load_builtin_pages
@@ -183,6 +184,8 @@ class MainWindow(QMainWindow):
         holder.opened.connect(self._on_opened)
         holder.failed.connect(self._on_failed)
         holder.closed.connect(lambda: self.refresh_action.setEnabled(False))
+        # Shared mode: other workstations' changes (NOTIFY) into ctx.events; idle when local.
+        self.live = LiveRelay(self.ctx, self)
 
     # -- pages ----------------------------------------------------------------------------
 

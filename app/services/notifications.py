@@ -17,7 +17,9 @@ Rules:
 
 Who reads: a person their own notifications. Local mode with nobody named, and the server's
 owner login with nobody named, read every notification of the office (the whole office is at
-that computer). Email and SMS are only stored as settings: nothing is sent yet.
+that computer). Email and SMS: a notification inserted directly also queues its deliveries
+(``app.services.delivery.queue_deliveries``) in the same transaction; the ``deliveries`` job
+sends them and retries failures, and the in-app row stays whatever happens to them.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from app.domain.enums import EscrowStatus, NotificationChannel, NotificationType
 from app.domain.errors import ConflictError, PermissionDenied, ValidationError
 from app.domain.money import format_money
 from app.services.database import Database
+from app.services.delivery import queue_deliveries
 
 #: NUMERIC(16,2): fourteen digits before the point.
 MONEY_LIMIT = Decimal(10) ** 14
@@ -236,6 +239,7 @@ def raise_for_record(
     )
     s.add(note)
     s.flush()
+    queue_deliveries(s, note.id)
     return note.id
 
 

@@ -307,7 +307,7 @@ def test_job_runs_are_recorded_for_success_and_failure(
 def test_no_names_runs_every_job_and_an_unknown_name_runs_nothing(db: Database) -> None:
     assert [r.name for r in run_jobs(db, None, AS_OF)] == list(runner.registered_jobs())
     before = len(job_runs(db))
-    with pytest.raises(ValidationError, match="known jobs: agent-kpis"):
+    with pytest.raises(ValidationError, match=r"known jobs: .*agent-kpis"):
         run_jobs(db, ["agent-kpis", "nope"], AS_OF)
     assert len(job_runs(db)) == before
 
@@ -358,7 +358,9 @@ def test_jobs_run_on_the_command_line(sqlite_template: Path, tmp_path: Path) -> 
 
     done = run("--as-of", "2026-06-15", "jobs", "run")
     assert (done.returncode, done.stderr) == (0, "")
-    [line] = done.stdout.splitlines()
+    lines = {line.split()[0]: line for line in done.stdout.splitlines()}
+    assert set(lines) == set(runner.job_names())  # no names: every registered job
+    line = lines["agent-kpis"]
     assert line.startswith("agent-kpis  succeeded  rows=") and line.endswith("s")
 
     again = run("jobs", "run", "agent-kpis", "--as-of", "2026-06-15", "--backfill-months", "2")
@@ -383,7 +385,13 @@ def test_jobs_run_on_the_command_line(sqlite_template: Path, tmp_path: Path) -> 
                     AgentMonthlyKpi.period_start
                 )
             ).all()
-            statuses = list(s.scalars(sa.select(JobRun.status).order_by(JobRun.id)))
+            statuses = list(
+                s.scalars(
+                    sa.select(JobRun.status)
+                    .where(JobRun.job_name == "agent-kpis")
+                    .order_by(JobRun.id)
+                )
+            )
     finally:
         db.dispose()
     assert agents and {start: n for start, n in months} == {

@@ -1,7 +1,8 @@
 """A broker's notification settings: a switch per type, the channels, the minimum escrow value.
 
-Email and SMS switches are stored for later; nothing is sent by email or SMS yet, and the
-dialog says so. A save carries the version it loaded; a stale one is refused and reloaded.
+A status line says how email and SMS are sent (or that sending is not set up); the office's
+sending settings, Test buttons and last failures are in the delivery section below. A save
+carries the version it loaded; a stale one is refused and reloaded.
 """
 
 from __future__ import annotations
@@ -27,10 +28,13 @@ from app.domain.errors import ConflictError
 from app.domain.money import parse_decimal
 from app.gui.context import AppContext
 from app.gui.field_message import FieldMessage
+from app.gui.notifications.delivery_section import DeliverySection
+from app.services import delivery
 from app.services import notifications as service
 from app.services.notifications import BrokerChoice, NotificationSettings
 
-NOT_SENT = "Sending by email/SMS is not set up yet: these switches are only stored for now."
+#: The status line while neither email nor SMS is set up for the office.
+NOT_SENT = delivery.NOT_SET_UP
 
 
 class NotificationSettingsDialog(QDialog):
@@ -70,10 +74,12 @@ class NotificationSettingsDialog(QDialog):
         channels_layout = QVBoxLayout(channels_box)
         for box in self.channels.values():
             channels_layout.addWidget(box)
-        note = QLabel(NOT_SENT)
-        note.setObjectName("notSentNote")
-        note.setWordWrap(True)
-        channels_layout.addWidget(note)
+        self.sending_status = QLabel("")
+        self.sending_status.setObjectName("sendingStatus")
+        self.sending_status.setWordWrap(True)
+        channels_layout.addWidget(self.sending_status)
+        self.delivery = DeliverySection(ctx, self)
+        self.delivery.changed.connect(self._load_status)
 
         form = QFormLayout()
         form.addRow("Broker", self.broker)
@@ -89,9 +95,11 @@ class NotificationSettingsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(types_box)
         layout.addWidget(channels_box)
+        layout.addWidget(self.delivery)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
         self._set_editable(False)
+        self._load_status()
         self._load_brokers()
 
     def _set_editable(self, editable: bool) -> None:
@@ -99,6 +107,18 @@ class NotificationSettingsDialog(QDialog):
             box.setEnabled(editable)
         self.min_escrow.setEnabled(editable)
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(editable)
+
+    @Slot()
+    def _load_status(self) -> None:
+        db = self.ctx.database.db
+        if db is None:
+            return
+        self.ctx.ops.run(
+            lambda: delivery.sending_status(db),
+            label="Reading how notifications are sent…",
+            on_success=self.sending_status.setText,
+            parent=self,
+        )
 
     def _load_brokers(self) -> None:
         db = self.ctx.database.db
