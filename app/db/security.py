@@ -566,6 +566,15 @@ FUNCTIONS: tuple[Function, ...] = (
 )
 
 
+#: ``perfdesk_`` functions that later migrations create by hand (not from ``FUNCTIONS``, which
+#: is 0004's set): name → (SECURITY DEFINER, EXECUTE granted to the users' group).
+#: tests/services/pg/test_security_schema.py pins the database to ``FUNCTIONS`` plus these.
+LATER_FUNCTIONS: dict[str, tuple[bool, bool]] = {
+    # 0007: queues a notification's email/SMS; only its owner (notify_broker_for) runs it.
+    "perfdesk_queue_deliveries": (False, False),
+}
+
+
 # ---------------------------------------------------------------------------- migration
 
 

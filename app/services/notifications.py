@@ -12,14 +12,17 @@ Rules:
   is at least ``min_escrow_value``;
 - raised in the transaction that writes the record (``raise_for_record``). On PostgreSQL a
   person's login cannot insert a row for someone else (row-level security): it calls the
-  SECURITY DEFINER function ``notify_broker`` (migration 0005), which takes recipient, agent
-  and price from the stored rows. Local mode and the database owner's login insert directly.
+  SECURITY DEFINER function ``notify_broker`` (migrations 0005, 0007), which takes recipient,
+  agent and price from the stored rows, applies the broker's settings again and queues the
+  email/SMS deliveries. Local mode and the database owner's login insert directly.
 
 Who reads: a person their own notifications. Local mode with nobody named, and the server's
 owner login with nobody named, read every notification of the office (the whole office is at
 that computer). Email and SMS: a notification inserted directly also queues its deliveries
-(``app.services.delivery.queue_deliveries``) in the same transaction; the ``deliveries`` job
-sends them and retries failures, and the in-app row stays whatever happens to them.
+(``app.services.delivery.queue_deliveries``) in the same transaction, one raised through
+``notify_broker`` has them queued by the server (``perfdesk_queue_deliveries``, deciding the
+same channels); the ``deliveries`` job sends them and retries failures, and the in-app row
+stays whatever happens to them.
 """
 
 from __future__ import annotations
@@ -36,11 +39,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.db.models.notifications import Notification, NotificationSetting
 from app.db.models.people import User
 from app.db.models.records import Client, Escrow, Listing
-from app.domain.enums import EscrowStatus, NotificationChannel, NotificationType, Role
+from app.domain.enums import EscrowStatus, NotificationType, Role
 from app.domain.errors import ConflictError, PermissionDenied, ValidationError
 from app.domain.money import format_money
 from app.services.database import Database
-from app.services.delivery import queue_deliveries
+from app.services.delivery.run import notification_wanted, queue_deliveries
 
 #: NUMERIC(16,2): fourteen digits before the point.
 MONEY_LIMIT = Decimal(10) ** 14
@@ -158,19 +161,6 @@ def _setting(s: Session, broker_id: int) -> NotificationSetting | None:
     )
 
 
-def _wanted(
-    setting: NotificationSetting | None, kind: NotificationType, price: Decimal | None
-) -> bool:
-    if setting is None:
-        return True  # defaults: every type on, in-app on, no threshold
-    if not (setting.wants(kind) and setting.uses(NotificationChannel.IN_APP)):
-        return False
-    threshold = setting.min_escrow_value
-    if ENTITY_OF[kind] == "escrow" and threshold is not None:
-        return price is not None and price >= threshold
-    return True
-
-
 def _describe(kind: NotificationType, record: Any, agent: str) -> tuple[str, str, Decimal | None]:
     """Title, body and price of a notification about ``record``."""
     if kind is NotificationType.CLIENT_CREATED:
@@ -216,12 +206,13 @@ def raise_for_record(
     if kind is NotificationType.ESCROW_CLOSED and record.escrow_status != EscrowStatus.CLOSED:
         return None
     title, body, price = _describe(kind, record, owner.full_name)
-    if not _wanted(_setting(s, owner.broker_id), kind, price):
+    if not notification_wanted(_setting(s, owner.broker_id), kind, price):
         return None
     title = title[:200]
     if _login_person(s, db) is not None:
-        # A person's login may not insert someone else's notification (RLS): the definer
-        # function checks the caller sees the record and inserts it for the broker.
+        # A person's login may not insert someone else's notification nor its deliveries
+        # (RLS): the definer function checks the caller sees the record, applies the broker's
+        # settings again, inserts the notification and queues its email/SMS (0005, 0007).
         new_id = s.scalar(
             sa.text("SELECT public.notify_broker(:kind, :record_id, :title, :body)"),
             {"kind": kind.value, "record_id": record_id, "title": title, "body": body},

@@ -424,3 +424,71 @@ def test_the_deliveries_job_sends_what_is_due(office: Database, smtp_sink: SmtpS
     [result] = run_jobs(office, ["deliveries"])
     assert result.status.value == "succeeded" and result.rows_affected == 2
     assert len(smtp_sink.messages) == 1
+
+
+# -- shared mode: raised by the agent's own login (issue 3 item 5) ------------------------------
+
+
+def _login(db: Database, email: str) -> Database:
+    from sqlalchemy.engine import make_url
+
+    from app.services.database import open_database
+
+    return open_database(make_url(db.url).set(username=email).render_as_string(False))
+
+
+@pytest.mark.pg
+def test_an_agents_own_login_queues_the_brokers_email_and_sms(
+    pg_db: Database, memory_keyring: MemoryKeyring, smtp_sink: SmtpSink, sms_provider: SmsProvider
+) -> None:
+    bob, ann = mail("lbob"), mail("lann")
+    add_user(pg_db, bob, "broker", "Bob", "Broker", password="pw")
+    add_user(pg_db, ann, "agent", "Ann", "Lee", broker_email=bob, password="pw")
+    with pg_db.session() as s:
+        s.execute(sa.update(User).where(User.email == bob).values(phone=BOB_PHONE))
+    broker = notes.settings_brokers(pg_db)[0]
+    start = notes.get_settings(pg_db, broker.id)
+    notes.save_settings(
+        pg_db,
+        notes.NotificationSettings(
+            **{**start.__dict__, "sms": True, "min_escrow_value": Decimal(400000)}
+        ),
+    )
+    delivery.save_delivery_settings(
+        pg_db,
+        SmtpSettings("127.0.0.1", smtp_sink.port, "none", "office", "office@example.com"),
+        SmsSettings(sms_provider.url, "AC1", "+15559990000"),
+        smtp_password=SMTP_PASSWORD,
+        sms_token=SMS_TOKEN,
+    )
+    as_ann, as_bob = _login(pg_db, ann), _login(pg_db, bob)
+    try:
+        fields = EscrowFields(
+            property_address="9 Elm St", purchase_price=Decimal(450000), owner_email=ann
+        )
+        records.create_escrow(as_ann, fields)
+        records.create_escrow(
+            as_ann, EscrowFields(property_address="1 Low St", purchase_price=Decimal("399999.99"))
+        )
+        with as_ann.engine.connect() as conn:  # the agent reads none of it
+            seen = conn.execute(sa.text("SELECT count(*) FROM notification_deliveries")).scalar()
+        assert seen == 0
+        with as_bob.engine.connect() as conn:  # the broker reads their own deliveries
+            rows = conn.execute(
+                sa.text(
+                    "SELECT n.title, d.channel, d.status, d.attempts, d.next_attempt_at "
+                    "FROM notification_deliveries d JOIN notifications n "
+                    "ON n.id = d.notification_id ORDER BY d.channel"
+                )
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            ("New escrow: 9 Elm St", "email", "pending", 0, None),
+            ("New escrow: 9 Elm St", "sms", "pending", 0, None),
+        ]
+        run = delivery.send_pending(pg_db, NOW)
+        assert (run.sent, run.failed) == (2, 0)
+        [message] = smtp_sink.messages
+        assert message["to"] == [bob] and "Agent: Ann Lee" in str(message["data"])
+    finally:
+        as_ann.dispose()
+        as_bob.dispose()

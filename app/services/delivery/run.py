@@ -4,7 +4,10 @@ Rules (docs/rules.md, Notifications):
 - When a notification is raised, a delivery row is queued in the same transaction for each
   external channel the broker has on (no settings row: email on, SMS off) that the office has
   set up (SMTP host and from address; SMS endpoint and sender number) and the broker can be
-  reached on (an email address; a phone number in ``users.phone`` for SMS).
+  reached on (an email address; a phone number in ``users.phone`` for SMS), for a notification
+  the broker's settings want (its type's switch, in-app on, ``min_escrow_value`` for escrows).
+  On the server a person's login cannot queue them (row-level security): ``notify_broker``
+  queues them in SQL (``perfdesk_queue_deliveries``, migration 0007), deciding the same.
 - ``send_pending`` sends every due delivery: status pending or failed, fewer than
   ``MAX_ATTEMPTS`` attempts, ``next_attempt_at`` empty or not after ``now``; oldest first.
 - A send that works: ``sent`` with ``sent_at``. One that fails: ``failed``, ``attempts`` + 1,
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from email.message import EmailMessage
 
 import sqlalchemy as sa
@@ -25,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models.notifications import Notification, NotificationDelivery, NotificationSetting
 from app.db.models.people import User
-from app.domain.enums import DeliveryStatus, NotificationChannel
+from app.domain.enums import DeliveryStatus, NotificationChannel, NotificationType
 from app.domain.errors import DatabaseProblem, ValidationError
 from app.domain.money import format_money
 from app.services.database import Database
@@ -50,6 +54,8 @@ NAME = "deliveries"
 MAX_ATTEMPTS = 5
 #: Wait after the 1st, 2nd, 3rd and 4th failure.
 BACKOFF_MINUTES: tuple[int, ...] = (1, 2, 4, 8)
+#: Notifications about an escrow, to which ``min_escrow_value`` applies.
+ESCROW_TYPES = frozenset({NotificationType.ESCROW_CREATED, NotificationType.ESCROW_CLOSED})
 #: At most this many deliveries are sent per run (the rest wait for the next run).
 BATCH = 200
 MAX_ERROR = 500
@@ -93,28 +99,69 @@ def backoff(attempts: int) -> dt.timedelta | None:
 
 # -- queueing ---------------------------------------------------------------------------------
 
+#: The whitespace a phone number of nothing but is no number: ASCII only, as the SQL twin
+#: (migration 0007, ``btrim``) strips the same set.
+BLANK = " \t\n\v\f\r"
+
+
+def notification_wanted(
+    setting: NotificationSetting | None, kind: NotificationType, price: Decimal | None
+) -> bool:
+    """The broker's settings want a notification of ``kind`` at ``price`` at all: its type's
+    switch and the in-app channel on, and an escrow's price at least ``min_escrow_value``
+    (no settings row: every type, in-app on, no threshold)."""
+    if setting is None:
+        return True
+    if not (setting.wants(kind) and setting.uses(NotificationChannel.IN_APP)):
+        return False
+    threshold = setting.min_escrow_value
+    if kind in ESCROW_TYPES and threshold is not None:
+        return price is not None and price >= threshold
+    return True
+
+
+def delivery_channels(
+    setting: NotificationSetting | None,
+    kind: NotificationType,
+    price: Decimal | None,
+    broker: User | None,
+    smtp: SmtpSettings,
+    sms: SmsSettings,
+) -> tuple[NotificationChannel, ...]:
+    """The external channels a notification goes out on (the in-app row is the notification).
+
+    Only for a wanted notification to an active broker; email when the broker has it on (no
+    settings row: on), has an address and the office has set email up; SMS when on (no
+    settings row: off), the broker has a phone number and the office has set SMS up.
+    ``perfdesk_queue_deliveries`` (migration 0007) decides the same on the server.
+    """
+    if broker is None or not broker.is_active or not notification_wanted(setting, kind, price):
+        return ()
+    email_on = True if setting is None else setting.uses(NotificationChannel.EMAIL)
+    sms_on = False if setting is None else setting.uses(NotificationChannel.SMS)
+    channels: list[NotificationChannel] = []
+    if email_on and broker.email and smtp.configured:
+        channels.append(NotificationChannel.EMAIL)
+    if sms_on and (broker.phone or "").strip(BLANK) and sms.configured:
+        channels.append(NotificationChannel.SMS)
+    return tuple(channels)
+
 
 def queue_deliveries(s: Session, notification_id: int) -> int:
     """Queue the email/SMS deliveries of a notification just written in ``s``; how many.
 
-    A new delivery has no ``next_attempt_at``: it is due at the next run.
+    A new delivery has no ``next_attempt_at``: it is due at the next run. A person's login
+    on the server cannot (row-level security): ``notify_broker`` queues them there.
     """
     note = s.get(Notification, notification_id)
     if note is None:
         return 0
-    broker = s.get(User, note.recipient_id)
-    if broker is None or not broker.is_active:
-        return 0
     setting = s.scalar(
-        sa.select(NotificationSetting).where(NotificationSetting.broker_id == broker.id)
+        sa.select(NotificationSetting).where(NotificationSetting.broker_id == note.recipient_id)
     )
-    email_on = True if setting is None else setting.uses(NotificationChannel.EMAIL)
-    sms_on = False if setting is None else setting.uses(NotificationChannel.SMS)
-    channels: list[NotificationChannel] = []
-    if email_on and broker.email and read_smtp(s).configured:
-        channels.append(NotificationChannel.EMAIL)
-    if sms_on and (broker.phone or "").strip() and read_sms(s).configured:
-        channels.append(NotificationChannel.SMS)
+    channels = delivery_channels(
+        setting, note.type, note.price, s.get(User, note.recipient_id), read_smtp(s), read_sms(s)
+    )
     for channel in channels:
         s.add(
             NotificationDelivery(

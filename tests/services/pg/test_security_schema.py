@@ -82,13 +82,15 @@ def test_functions_are_declared_and_granted_as_intended(pg_db: Database) -> None
             users=security.USERS,
         )
     }
-    assert set(rows) == {fn.name for fn in security.FUNCTIONS}
-    for fn in security.FUNCTIONS:
-        definer, config, public, users = rows[fn.name]
-        assert definer == fn.definer, fn.name
-        assert config == [f"search_path={security.SEARCH_PATH}"], fn.name
-        assert not public, f"PUBLIC may execute {fn.name}"
-        assert users == fn.granted, fn.name
+    intended = {fn.name: (fn.definer, fn.granted) for fn in security.FUNCTIONS}
+    intended |= security.LATER_FUNCTIONS
+    assert set(rows) == set(intended)
+    for name, (fn_definer, fn_granted) in intended.items():
+        definer, config, public, users = rows[name]
+        assert definer == fn_definer, name
+        assert config == [f"search_path={security.SEARCH_PATH}"], name
+        assert not public, f"PUBLIC may execute {name}"
+        assert users == fn_granted, name
     # The count functions that read rows bypass RLS as their owner; the helpers that only
     # read the directory are definers too (no recursion through the users policies).
     assert rows["perfdesk_lead_counts_for"][0] and rows["perfdesk_appointment_counts_for"][0]
