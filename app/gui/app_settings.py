@@ -19,6 +19,7 @@ DB_PORT = "database/port"
 DB_NAME = "database/name"
 DB_USER = "database/user"
 FIRST_RUN_ANSWERED = "firstRun/answered"
+DESKTOP_NOTIFICATIONS = "notifications/desktop"
 
 MODE_LOCAL = "local"
 MODE_SHARED = "shared"
@@ -92,6 +93,15 @@ class AppSettings:
 
     def use_local(self) -> None:
         self.qsettings.setValue(DB_MODE, MODE_LOCAL)
+        self.qsettings.sync()
+
+    @property
+    def desktop_notifications(self) -> bool:
+        """Show new notifications in the system tray while the window is in the background."""
+        return self._str(DESKTOP_NOTIFICATIONS).lower() not in ("false", "0")
+
+    def set_desktop_notifications(self, on: bool) -> None:
+        self.qsettings.setValue(DESKTOP_NOTIFICATIONS, "true" if on else "false")
         self.qsettings.sync()
 
     def first_run_answered(self, database: str) -> bool:

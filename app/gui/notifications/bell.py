@@ -2,7 +2,7 @@
 
 Activating an entry marks it read and opens its record (``ctx.events.open_record``). The
 count is read again when the database opens and whenever escrows, clients, listings or
-notifications change.
+notifications change; each list read is also announced (``listed``) for the tray notifier.
 """
 
 from __future__ import annotations
@@ -100,6 +100,9 @@ class NotificationPanel(QFrame):
 class NotificationBell(QToolButton):
     """A bell icon with the acting person's unread count; a click shows the list."""
 
+    #: Each list read from the open database (NotificationList), after the bell shows it.
+    listed = Signal(object)
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -144,10 +147,16 @@ class NotificationBell(QToolButton):
         self.ctx.ops.run(
             lambda: service.list_notifications(db),
             label="Reading notifications…",
-            on_success=self._show,
+            on_success=lambda listed: self._listed(db, listed),
             on_error=lambda _exc: self.setEnabled(False),
             parent=self,
         )
+
+    def _listed(self, db: Database, listed: NotificationList) -> None:
+        if self._db() is not db:
+            return  # read from a database since closed or replaced
+        self._show(listed)
+        self.listed.emit(listed)
 
     def _show(self, listed: NotificationList) -> None:
         self.unread = listed.unread

@@ -2,7 +2,9 @@
 
 A status line says how email and SMS are sent (or that sending is not set up); the office's
 sending settings, Test buttons and last failures are in the delivery section below. A save
-carries the version it loaded; a stale one is refused and reloaded.
+carries the version it loaded; a stale one is refused and reloaded. Whether new ones pop up
+from the system tray while the window is in the background is this computer's choice
+(QSettings), saved with the same button.
 """
 
 from __future__ import annotations
@@ -78,6 +80,11 @@ class NotificationSettingsDialog(QDialog):
         self.sending_status.setObjectName("sendingStatus")
         self.sending_status.setWordWrap(True)
         channels_layout.addWidget(self.sending_status)
+        self.desktop = QCheckBox("Show desktop notifications when PerfDesk is in the background")
+        self.desktop.setObjectName("desktopNotifications")
+        self.desktop.setChecked(ctx.settings.desktop_notifications)
+        computer_box = QGroupBox("On this computer")
+        QVBoxLayout(computer_box).addWidget(self.desktop)
         self.delivery = DeliverySection(ctx, self)
         self.delivery.changed.connect(self._load_status)
 
@@ -95,6 +102,7 @@ class NotificationSettingsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(types_box)
         layout.addWidget(channels_box)
+        layout.addWidget(computer_box)
         layout.addWidget(self.delivery)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
@@ -199,6 +207,7 @@ class NotificationSettingsDialog(QDialog):
 
     @Slot()
     def save(self) -> None:
+        self.ctx.settings.set_desktop_notifications(self.desktop.isChecked())
         db = self.ctx.database.db
         wanted = self.entered()
         if db is None or wanted is None:
