@@ -321,7 +321,11 @@ class AgentReportDialog(QDialog):
         self.model.set_history(history)
         self._set_charts(history)
         n = len(history.months)
-        self.status.setText(f"{n} month{'s' if n != 1 else ''}")
+        stored = sum(1 for m in history.months if m.stored_at is not None)
+        text = f"{n} month{'s' if n != 1 else ''}"
+        if stored:
+            text += f" ({stored} read from the monthly snapshots, the rest counted now)"
+        self.status.setText(text)
         self._enable_exports()
 
     def _enable_exports(self) -> None:

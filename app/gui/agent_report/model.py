@@ -26,6 +26,16 @@ def cell_text(figures: MonthFigures, attribute: str, kind: str, currency: str) -
     return str(value)
 
 
+def source_text(figures: MonthFigures, totals: bool = False) -> str:
+    """Where a row's figures come from, in words (the first cell's tooltip)."""
+    if totals:
+        return "Counted from the records now, over the whole range"
+    if figures.stored_at is not None:
+        when = figures.stored_at.astimezone()  # the workstation's time zone
+        return f"Stored by the agent-kpis job on {when:%d %b %Y %H:%M}"
+    return "Counted from the records now"
+
+
 class HistoryModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -64,7 +74,8 @@ class HistoryModel(QAbstractTableModel):
                 return "Total"
             return cell_text(figures, attribute, kind, self._history.currency)
         if role == Qt.ItemDataRole.ToolTipRole and column == 0:
-            return f"{figures.first_day:%d %b %Y} to {figures.last_day:%d %b %Y}"
+            span = f"{figures.first_day:%d %b %Y} to {figures.last_day:%d %b %Y}"
+            return f"{span}\n{source_text(figures, self.is_totals(row))}"
         if role == Qt.ItemDataRole.TextAlignmentRole:
             side = Qt.AlignmentFlag.AlignLeft if column == 0 else Qt.AlignmentFlag.AlignRight
             return int(side | Qt.AlignmentFlag.AlignVCenter)

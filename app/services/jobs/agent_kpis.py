@@ -20,6 +20,13 @@ Rules chosen (docs/rules.md, Agent KPIs, applied to a calendar month):
   active are left as they were. ``broker_id`` is the agent's broker, or the agent themself
   when they have none (the column may not be empty). ``days_active`` is not computed (null).
 - Private leads and appointments count nowhere, as in the report.
+- ``created_at`` says when the row's figures were computed: each run sets it (the seed's
+  table has no other time), but a row for a window that stops before the month's end (the
+  month to date) is never stamped later than that window's end. So a row whose
+  ``created_at`` is at or after the month's end (the 1st of the next month, 00:00 UTC) was
+  counted over the whole month after it ended: the month's final figures (``is_final``),
+  which the agent report's history reads instead of counting again. A replay with a pinned
+  ``--as-of`` inside a month stamps its row with that day's end, so it never passes for final.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from app.db.models import AgentMonthlyKpi, User
 from app.domain.agent_kpis import ReportPeriod, conversion_rate_pct, latest, show_rate_pct
 from app.domain.enums import Role
 from app.domain.errors import PermissionDenied, ValidationError
-from app.services.jobs.runner import Job, JobContext, register
+from app.services.jobs.runner import Job, JobContext, person_login, register
 from app.services.reports.agents import ZERO, office_figures
 
 NAME = "agent-kpis"
@@ -143,20 +150,47 @@ def _upsert(s: Session, dialect: str, rows: list[dict[str, Any]]) -> int:
     return len(rows)
 
 
-def store_agent_kpis(s: Session, dialect: str, as_of: dt.date, backfill_months: int = 0) -> int:
-    """Upsert every active agent's month(s); returns the number of rows written."""
+def month_end(period_end: dt.date) -> dt.datetime:
+    """The first instant after a month whose last day is ``period_end`` (UTC)."""
+    return _midnight(period_end + dt.timedelta(days=1))
+
+
+def computed_stamp(period: ReportPeriod, now: dt.datetime) -> dt.datetime:
+    """The ``created_at`` of a row computed at ``now`` over ``period``: ``now``, but never
+    later than the window's end when the window stops before the month's end."""
+    if period.end >= month_end(period.as_of):
+        return now
+    return min(now, period.end)
+
+
+def is_final(period_end: dt.date, created_at: dt.datetime) -> bool:
+    """True when a stored row was computed over its whole month after the month ended."""
+    return created_at >= month_end(period_end)
+
+
+def store_agent_kpis(
+    s: Session,
+    dialect: str,
+    as_of: dt.date,
+    backfill_months: int = 0,
+    now: dt.datetime | None = None,
+) -> int:
+    """Upsert every active agent's month(s); returns the number of rows written.
+
+    ``now`` (default: the clock, UTC) is the computing time stamped in ``created_at``."""
+    clock = now if now is not None else dt.datetime.now(dt.UTC)
     written = 0
     for period in month_windows(as_of, backfill_months):
-        written += _upsert(s, dialect, monthly_rows(s, period))
+        stamp = computed_stamp(period, clock)
+        rows = [{**row, "created_at": stamp} for row in monthly_rows(s, period)]
+        written += _upsert(s, dialect, rows)
     return written
 
 
 def _refuse_a_persons_login(s: Session, dialect: str) -> None:
     """Under row-level security a person's login sees only their own leads and appointments,
     so the office's figures would be too low: the job runs under the office's owner login."""
-    if dialect != "postgresql":
-        return
-    person = s.scalar(sa.select(User.email).where(User.db_role == sa.func.current_user()))
+    person = person_login(s, dialect)
     if person is not None:
         raise PermissionDenied(
             f"the {NAME} job must run under the office's database owner login, not {person}'s: "

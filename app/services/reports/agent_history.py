@@ -16,8 +16,21 @@ job stores for it (docs/rules.md, Agent KPIs and Jobs):
 - Visibility is the agent report's (SPEC §1): a broker sees their agents, a manager their
   teams', an agent only themself, an admin (or local mode without ``acting_email``) everyone.
   Asking for anyone else raises PermissionDenied. Private leads and appointments count nowhere.
-- Read live rather than from ``agent_monthly_kpis``, so a month the job has not stored yet
-  (or a range starting mid-month) is still right.
+- Stored months: a whole calendar month of the range whose ``agent_monthly_kpis`` row is
+  final (computed by the ``agent-kpis`` job over the whole month after it ended:
+  ``agent_kpis.is_final``) is read from that row, as it stood when the job counted it
+  (statuses of that time). Every other month is counted live: the running month, a first
+  or last month the range cuts, a month the job has not stored or stored only month to
+  date. Each ``MonthFigures`` says which (``stored_at``, ``source``).
+- The totals are always counted live over the whole range, never summed from the months:
+  ``total_leads`` and the active clients and listings are counts as at the range's end, not
+  sums, and the rates are the range's own, not averages of monthly rates.
+- Shared mode: the stored rows are read under the login's own row-level security
+  (``agent_monthly_kpis``: owner, owner's broker, manager of a team the login manages,
+  admin), which shows a row only where the live count would show its figures too. A row the
+  login may not read (e.g. a manager's own, unmanaged team) is simply not found and the
+  month is counted live; so is every month when the table cannot be read at all (the
+  lookup runs in a savepoint). Either way the person sees what the live report shows.
 
 ``to_xlsx`` writes the history as a workbook (openpyxl); the PDF is made by the window.
 """
@@ -26,21 +39,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from app.db.models import Client, Listing, Team, User
+from app.db.models import AgentMonthlyKpi, Client, Listing, Team, User
 from app.domain.agent_kpis import ReportPeriod, conversion_rate_pct, show_rate_pct
 from app.domain.enums import ClientStatus, ListingStatus
 from app.domain.errors import PermissionDenied, ValidationError
 from app.services import office
 from app.services.database import Database
-from app.services.jobs.agent_kpis import MAX_BACKFILL_MONTHS, month_windows
+from app.services.jobs.agent_kpis import MAX_BACKFILL_MONTHS, is_final, month_end, month_windows
 from app.services.reports.agents import (
     _APPOINTMENT_COUNTS,
     _LEAD_COUNTS,
@@ -56,6 +71,8 @@ from app.services.reports.agents import (
     _Scope,
     _scope,
 )
+
+log = logging.getLogger(__name__)
 
 #: The longest range a history covers (the job's backfill limit, plus the running month).
 MAX_MONTHS = MAX_BACKFILL_MONTHS + 1
@@ -81,10 +98,20 @@ class MonthFigures:
     commission: Decimal
     active_clients: int
     active_listings: int
+    #: When the ``agent-kpis`` job computed the stored row this month was read from; None
+    #: when the month was counted from the records now.
+    stored_at: dt.datetime | None = None
 
     @property
     def label(self) -> str:
         return self.month.strftime("%b %Y")
+
+    @property
+    def source(self) -> str:
+        """ "stored YYYY-MM-DD" (the day the job computed it, UTC) or "live"."""
+        if self.stored_at is None:
+            return "live"
+        return f"stored {self.stored_at.astimezone(dt.UTC):%Y-%m-%d}"
 
 
 @dataclass(frozen=True)
@@ -155,6 +182,79 @@ def _figures(
     )
 
 
+def _whole_month(period: ReportPeriod) -> bool:
+    first = period.as_of.replace(day=1)
+    return period.start == _midnight(first) and period.end == month_end(period.as_of)
+
+
+def _stored_months(
+    s: Session, dialect: str, uid: int, windows: list[ReportPeriod]
+) -> dict[dt.date, MonthFigures]:
+    """The final stored rows of ``uid`` for the whole months among ``windows``, by month."""
+    firsts = [period.as_of.replace(day=1) for period in windows if _whole_month(period)]
+    if not firsts:
+        return {}
+    k = AgentMonthlyKpi
+    query = sa.select(
+        k.period_start,
+        k.period_end,
+        k.created_at,
+        k.total_leads,
+        k.new_leads,
+        k.converted_leads,
+        k.conversion_rate,
+        k.total_appointments,
+        k.completed_appointments,
+        k.no_shows,
+        k.show_rate,
+        k.total_escrows,
+        k.total_volume,
+        k.total_commission,
+        k.total_clients,
+        k.active_listings,
+    ).where(k.user_id == uid, k.period_start.in_(firsts))
+    if dialect == "postgresql":
+        try:
+            with s.begin_nested():  # a refusal must not end the report's transaction
+                rows = s.execute(query).all()
+        except DBAPIError:
+            log.warning("agent_monthly_kpis cannot be read here; counting every month live")
+            return {}
+    else:
+        rows = s.execute(query).all()
+    months: dict[dt.date, MonthFigures] = {}
+    for row in rows:
+        first, last, created = row.period_start, row.period_end, row.created_at
+        next_first = (first + dt.timedelta(days=32)).replace(day=1)
+        if last != next_first - dt.timedelta(days=1) or not is_final(last, created):
+            continue
+        months[first] = MonthFigures(
+            month=first,
+            first_day=first,
+            last_day=last,
+            total_leads=int(row.total_leads or 0),
+            new_leads=int(row.new_leads or 0),
+            converted_leads=int(row.converted_leads or 0),
+            conversion_rate_pct=_places(row.conversion_rate, "0.01"),
+            appointments_scheduled=int(row.total_appointments or 0),
+            appointments_completed=int(row.completed_appointments or 0),
+            no_shows=int(row.no_shows or 0),
+            show_rate_pct=_places(row.show_rate, "0.1"),
+            escrows=int(row.total_escrows or 0),
+            volume=Decimal(row.total_volume) if row.total_volume is not None else ZERO,
+            commission=Decimal(row.total_commission) if row.total_commission is not None else ZERO,
+            active_clients=int(row.total_clients or 0),
+            active_listings=int(row.active_listings or 0),
+            stored_at=created,
+        )
+    return months
+
+
+def _places(value: Decimal | None, places: str) -> Decimal | None:
+    """A stored rate with the decimals the live rule gives it (show rate: 1, not NUMERIC's 2)."""
+    return None if value is None else Decimal(value).quantize(Decimal(places), ROUND_HALF_UP)
+
+
 def agent_history(
     db: Database,
     user_id: int,
@@ -200,8 +300,11 @@ def agent_history(
                 "agents, a manager their teams, an agent only themself)"
             )
         one = _Scope(people=User.id == uid, cards=User.id == uid, single=uid)
+        stored = _stored_months(s, db.dialect, uid, windows)
         months = tuple(
-            _figures(s, login, one, uid, period, period.as_of.replace(day=1)) for period in windows
+            stored.get(period.as_of.replace(day=1))
+            or _figures(s, login, one, uid, period, period.as_of.replace(day=1))
+            for period in windows
         )
         totals = _figures(s, login, one, uid, whole, start)
     return AgentHistory(
