@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.db.models import JobRun
+from app.db.models import JobRun, User
 from app.domain.enums import JobStatus, JobTrigger
 from app.domain.errors import PerfDeskError, ValidationError
 from app.services.database import Database
@@ -82,6 +82,17 @@ def registered_jobs() -> dict[str, Job]:
 
 def job_names() -> list[str]:
     return list(registered_jobs())
+
+
+def person_login(s: Session, dialect: str) -> str | None:
+    """On PostgreSQL, the email of the person whose own login the session is; None for a
+    login that is nobody's (the office's database owner) and always None on SQLite.
+
+    Under row-level security a person's login sees only part of the office, so the jobs
+    that must see all of it refuse (``agent-kpis``) or are not scheduled (schedule.py)."""
+    if dialect != "postgresql":
+        return None
+    return s.scalar(sa.select(User.email).where(User.db_role == sa.func.current_user()))
 
 
 def lock_key(name: str) -> int:
