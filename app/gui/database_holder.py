@@ -2,6 +2,11 @@
 
 Opening runs ``open_database``, ``ping`` and ``schema.prepare`` on a worker. While it runs,
 and when it fails, the window stays usable; nothing is written to a database that failed.
+
+Once a shared database is open, ``watch`` (app/gui/connection_watch.py) notices a lost server
+connection and pings until the server answers again; ``retry`` then pings at once instead of
+opening anew. While the window's banner says the connection is lost, an error that is only that
+loss is not shown again in a message box over the window (a dialog still shows it).
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from app.domain.errors import DatabaseProblem, PerfDeskError
-from app.gui.errors import describe_error
+from app.gui.connection_watch import ConnectionWatch
+from app.gui.errors import ErrorPresenter, UserMessage, describe_error
 from app.gui.operations import Operations
 from app.gui.passwords import PasswordProvider
 from app.gui.targets import DatabaseTarget, ExplicitUrl, LocalFile, Server
@@ -86,6 +92,14 @@ class DatabaseHolder(QObject):
         self.target: DatabaseTarget | None = None
         self.error_text: str | None = None
         self._generation = 0
+        self.watch = ConnectionWatch(ops, self)
+        self._present_error: ErrorPresenter = ops.present_error
+        ops.present_error = self._present_unless_told
+
+    @property
+    def connection_lost(self) -> bool:
+        """The open shared database lost its connection and has not got it back yet."""
+        return self.is_open and self.watch.is_lost
 
     @property
     def is_open(self) -> bool:
@@ -132,6 +146,7 @@ class DatabaseHolder(QObject):
                 return
             self.db, self.status = db, status
             self.state = DbState.OPEN
+            self.watch.watch(db)
             if prompted and isinstance(target, Server) and password:
                 # Typed in the prompt and accepted by the server: keep it in the keyring.
                 self.passwords.remember(target.settings, password, self.parent_widget)
@@ -150,7 +165,10 @@ class DatabaseHolder(QObject):
         )
 
     def retry(self) -> None:
-        if self.target is not None:
+        """Ping at once when the open database lost its connection; else open the target again."""
+        if self.connection_lost:
+            self.watch.check_now()
+        elif self.target is not None:
             self.open(self.target)
 
     def close(self) -> None:
@@ -166,7 +184,19 @@ class DatabaseHolder(QObject):
         self.error_text = message
         self.failed.emit(message)
 
+    def _present_unless_told(self, parent: QWidget | None, message: UserMessage) -> None:
+        """Operations' error presenter: leaves out what the banner over ``parent`` says."""
+        if (
+            message.connection_lost
+            and self.connection_lost
+            and (parent is None or parent.window() is self.parent_widget)
+        ):
+            log.info("Not shown (the banner says the connection is lost): %s", message.text)
+            return
+        self._present_error(parent, message)
+
     def _release_current(self) -> None:
+        self.watch.stop()
         db, self.db, self.status = self.db, None, None
         if db is not None:
             self.closed.emit()

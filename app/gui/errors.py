@@ -11,25 +11,41 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app import APP_NAME
 from app.domain.errors import PerfDeskError
+from app.services.dberrors import is_connection_lost
+
+#: Said for an error that is only a lost server connection (the banner says the rest).
+CONNECTION_LOST_TEXT = (
+    "The connection to the database server was lost, so this was not done. "
+    "PerfDesk reconnects on its own; try again once it has."
+)
 
 
 @dataclass(frozen=True)
 class UserMessage:
-    """What the window says about an error: the sentence, and optional detail to expand."""
+    """What the window says about an error: the sentence, and optional detail to expand.
+
+    ``connection_lost``: the error is the server connection going away, which the window's
+    banner already tells (the window may then leave out a message box).
+    """
 
     text: str
     details: str | None = None
+    connection_lost: bool = False
 
 
 ErrorPresenter = Callable[[QWidget | None, UserMessage], None]
 
 
 def describe_error(exc: BaseException) -> UserMessage:
-    """A PerfDeskError speaks for itself; anything else is unexpected and keeps its traceback."""
+    """A PerfDeskError speaks for itself; a lost connection is said plainly; anything else is
+    unexpected and keeps its traceback."""
+    lost = is_connection_lost(exc)
     if isinstance(exc, PerfDeskError):
-        return UserMessage(str(exc) or type(exc).__name__)
-    what = str(exc).strip() or type(exc).__name__
+        return UserMessage(str(exc) or type(exc).__name__, connection_lost=lost)
     details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    if lost:
+        return UserMessage(CONNECTION_LOST_TEXT, details, connection_lost=True)
+    what = str(exc).strip() or type(exc).__name__
     return UserMessage(f"Something went wrong: {what}", details)
 
 

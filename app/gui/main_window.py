@@ -143,6 +143,9 @@ class MainWindow(QMainWindow):
             toolbar.addAction(self.settings_action)
         self.notification_bell = NotificationBell(self.ctx, self)
         toolbar.addWidget(self.notification_bell)
+        from app.gui.notifications.tray import TrayNotifier  # new ones, window in background
+
+        self.tray_notifier = TrayNotifier(self.ctx, self.notification_bell, self)
 
         file_menu.addSeparator()
         self.quit_action = QAction("&Quit", self)
@@ -184,8 +187,15 @@ class MainWindow(QMainWindow):
         holder.opened.connect(self._on_opened)
         holder.failed.connect(self._on_failed)
         holder.closed.connect(lambda: self.refresh_action.setEnabled(False))
+        # Shared mode: a lost server connection shows the banner until the server answers.
+        holder.watch.lost.connect(self._on_connection_lost)
+        holder.watch.still_lost.connect(self.statusBar().showMessage)
+        holder.watch.restored.connect(self._on_reconnected)
         # Shared mode: other workstations' changes (NOTIFY) into ctx.events; idle when local.
         self.live = LiveRelay(self.ctx, self)
+        from app.gui.scheduler import JobScheduler  # due jobs (agent-kpis, deliveries)
+
+        self.scheduler = JobScheduler(self.ctx, self)
 
     # -- pages ----------------------------------------------------------------------------
 
@@ -272,6 +282,21 @@ class MainWindow(QMainWindow):
         self.mode_label.setText(f"{self.ctx.database.describe_target()} — not connected")
         self.banner.show_error(message)
         self.statusBar().showMessage(message)
+
+    @Slot(str)
+    def _on_connection_lost(self, message: str) -> None:
+        self.refresh_action.setEnabled(False)
+        self.banner.show_error(message)  # its Retry pings at once (DatabaseHolder.retry)
+        self.statusBar().showMessage(message)
+
+    @Slot()
+    def _on_reconnected(self) -> None:
+        self.banner.hide()
+        self.refresh_action.setEnabled(True)
+        self.statusBar().showMessage(
+            f"Reconnected to {self.ctx.database.describe_target()}.", STATUS_MESSAGE_MS
+        )
+        self.ctx.events.changed(events.ALL)  # changes made meanwhile were not seen
 
     @Slot(str)
     def _show_status_message(self, text: str) -> None:

@@ -6,21 +6,24 @@ PostgreSQL server where each person connects as their own role.
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
 from platformdirs import user_data_dir
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import APP_NAME, ORG_NAME
 from app.db import engine as engines
 from app.domain.errors import DatabaseProblem
+
+log = logging.getLogger(__name__)
 
 ENV_URL = "PERFDESK_DB_URL"
 LOCAL_FILENAME = "perfdesk.sqlite3"
@@ -96,6 +99,32 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def on_connection_lost(self, callback: Callable[[BaseException], None]) -> None:
+        """Call ``callback(error)`` whenever a statement, or a new connection, fails because the
+        connection to the server was lost (see ``dberrors.is_connection_lost``).
+
+        Shared mode only: a local file has no connection to lose. The callback runs on the
+        thread that hit the error, before the error reaches the caller; it must be quick and
+        must not raise. The pool drops dead connections itself (``pool_pre_ping`` and
+        invalidation on disconnect); a failed pre-ping is not reported, since the pool then
+        simply opens a fresh connection.
+        """
+        if self.is_local:
+            return
+        from app.services.dberrors import is_connection_lost
+
+        def handle_error(context: ExceptionContext) -> None:
+            if context.is_pre_ping:
+                return
+            error = context.sqlalchemy_exception or context.original_exception
+            if context.is_disconnect or is_connection_lost(error):
+                try:
+                    callback(error)
+                except Exception:  # the original error must reach the caller unchanged
+                    log.exception("Reporting a lost connection failed")
+
+        sa.event.listen(self.engine, "handle_error", handle_error)
 
 
 def open_database(url: str | None = None, *, create_dir: bool = True) -> Database:

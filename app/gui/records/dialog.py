@@ -1,5 +1,9 @@
 """The form shared by every record dialog: fields checked as the service checks them, saved in
-the background, each problem shown under its field, and a stale save offered a reload.
+the background, each problem shown under its field, and a stale save offered a reload. A save
+that fails because the server connection was lost keeps the dialog open as typed, says nothing
+was saved, and says so again when the connection is back: saving then writes it once (the
+failed attempt's transaction died with its connection; an edit still carries the version it
+was read at).
 
 A kind's dialog adds its inputs in ``build``, reads them back as the service's ``*Fields`` in
 ``collect`` and shows a stored row in ``fill``; everything else happens here.
@@ -34,6 +38,7 @@ from app.gui.context import AppContext
 from app.gui.field_message import ERROR, FieldMessage
 from app.gui.records.widgets import DateTimeField, OwnerCombo
 from app.services import records
+from app.services.dberrors import is_connection_lost
 from app.services.records import OWNER, Fields, OwnerChoices, RecordKind, RecordRow
 
 if TYPE_CHECKING:
@@ -84,6 +89,7 @@ class RecordDialog(QDialog):
         self.owner_combo = OwnerCombo(owners)
         self.private_check: QCheckBox | None = None
         self._private_touched = False
+        self._waiting_for_connection = False
 
         self.build()
 
@@ -219,8 +225,39 @@ class RecordDialog(QDialog):
             self.show_conflict(str(exc))
         elif isinstance(exc, ValidationError | PermissionDenied):
             self.form_message.show_error(sentence(str(exc)))
+        elif is_connection_lost(exc):
+            self.show_connection_lost()
         else:
             self.ctx.ops.present(exc, self)
+
+    # -- a save lost with the connection ----------------------------------------------------
+
+    def show_connection_lost(self) -> None:
+        """Nothing was saved; the form stays as typed, to be saved once reconnected."""
+        self.form_message.show_error(
+            f"Nothing was saved: the connection to the server was lost. Everything you typed "
+            f"is still here; choose {self._ok_word} again once PerfDesk has reconnected."
+        )
+        watch = self.ctx.database.watch
+        if not self._waiting_for_connection:
+            self._waiting_for_connection = True
+            watch.restored.connect(self._reconnected)
+        if not self.ctx.database.connection_lost:
+            self._reconnected()  # already back (or the window is not watching this database)
+
+    @Slot()
+    def _reconnected(self) -> None:
+        if self._waiting_for_connection:
+            self._waiting_for_connection = False
+            self.ctx.database.watch.restored.disconnect(self._reconnected)
+        self.form_message.show_ok(
+            f"The connection is back. Nothing has been saved yet: choose {self._ok_word} "
+            "to save it now."
+        )
+
+    @property
+    def _ok_word(self) -> str:
+        return self._ok_text.replace("&", "")
 
     # -- problems -------------------------------------------------------------------------
 
@@ -297,6 +334,11 @@ class RecordDialog(QDialog):
                 self.conflict_message.show_error(sentence(str(exc)))
                 self.reload_button.hide()  # there is nothing left to reload
                 self.ctx.events.changed(str(self.kind))
+            elif is_connection_lost(exc):
+                self.conflict_message.show_error(
+                    "The record could not be read: the connection to the server was lost. "
+                    "Reload again once PerfDesk has reconnected."
+                )
             else:
                 self.ctx.ops.present(exc, self)
 
