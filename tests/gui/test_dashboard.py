@@ -167,7 +167,8 @@ def test_card_proxy_passes_qtmodeltester_while_filtering_and_sorting(qtmodeltest
     proxy.setSourceModel(model)
     model.set_agents(AGENTS, "USD", NOW, 30)
     qtmodeltester.check(proxy)
-    proxy.sort_by(SortKey.CONVERSION, Qt.SortOrder.AscendingOrder)
+    model.sort_by(SortKey.CONVERSION, descending=False)
+    qtmodeltester.check(model)
     proxy.set_team("South")
     qtmodeltester.check(proxy)
     proxy.set_search("lee")
@@ -176,7 +177,7 @@ def test_card_proxy_passes_qtmodeltester_while_filtering_and_sorting(qtmodeltest
 
 def test_a_card_says_every_spec_2_figure() -> None:
     model = card_model()
-    jayden = model.index(0, 0)
+    jayden = model.index(model.row_of_user(1), 0)
     text = jayden.data(CARD_ROLE)
     assert isinstance(text, CardText)
     assert isinstance(jayden.data(AGENT_ROLE), AgentKpis)
@@ -206,7 +207,7 @@ def test_a_card_says_every_spec_2_figure() -> None:
         "Listings": "1",
     }
     assert "conversion 2.33%" in jayden.data(Qt.ItemDataRole.ToolTipRole)
-    zoe = model.index(3, 0).data(CARD_ROLE)
+    zoe = model.index(model.row_of_user(4), 0).data(CARD_ROLE)
     assert {m.label: m.value for m in zoe.leads}["Conversion"] == "—"  # no leads: undefined
     assert {m.label: m.value for m in zoe.appointments}["Show rate"] == "—"
     assert (zoe.team, zoe.activity, zoe.recent) == ("No team", "never", False)
@@ -215,8 +216,9 @@ def test_a_card_says_every_spec_2_figure() -> None:
 
 def test_proxy_searches_by_name_and_filters_by_team() -> None:
     proxy = AgentCardProxy()
-    proxy.setSourceModel(card_model())
-    proxy.sort_by(SortKey.NAME, Qt.SortOrder.AscendingOrder)
+    model = card_model()
+    proxy.setSourceModel(model)
+    model.sort_by(SortKey.NAME, descending=False)
     assert names(proxy) == ["Cole Rangel", "Jayden Metz", "Lee Rangel", "Zoe Zero"]
     proxy.set_search("  RANGEL ")
     assert names(proxy) == ["Cole Rangel", "Lee Rangel"]
@@ -246,11 +248,13 @@ def test_proxy_searches_by_name_and_filters_by_team() -> None:
         (SortKey.NAME, True, ["Zoe Zero", "Lee Rangel", "Jayden Metz", "Cole Rangel"]),
     ],
 )
-def test_proxy_sorts_cards(key: SortKey, descending: bool, expected: list[str]) -> None:
+def test_model_sorts_cards(key: SortKey, descending: bool, expected: list[str]) -> None:
     proxy = AgentCardProxy()
-    proxy.setSourceModel(card_model())
-    order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
-    proxy.sort_by(key, order)
+    model = card_model()
+    proxy.setSourceModel(model)
+    model.sort_by(key, descending)
+    assert names(proxy) == expected
+    model.set_agents(list(reversed(AGENTS)), "USD", NOW, 30)  # new data keeps the order
     assert names(proxy) == expected
 
 
@@ -259,9 +263,28 @@ def test_equal_values_are_ordered_by_name() -> None:
     model.set_agents([kpis("Bea B", uid=1), kpis("Al A", uid=2), kpis("Cy C", uid=3)], now=NOW)
     proxy = AgentCardProxy()
     proxy.setSourceModel(model)
-    for order in (Qt.SortOrder.DescendingOrder, Qt.SortOrder.AscendingOrder):
-        proxy.sort_by(SortKey.VOLUME, order)
+    for descending in (True, False):
+        model.sort_by(SortKey.VOLUME, descending)
         assert names(proxy) == ["Al A", "Bea B", "Cy C"]
+
+
+def test_sorting_keeps_the_current_card_on_its_agent(qtbot) -> None:
+    model = card_model()
+    proxy = AgentCardProxy()
+    proxy.setSourceModel(model)
+    view = QListView()
+    qtbot.addWidget(view)
+    view.setModel(proxy)
+    model.sort_by(SortKey.NAME, descending=False)
+    view.setCurrentIndex(proxy.index(2, 0))
+    assert view.currentIndex().data() == "Lee Rangel"
+    model.sort_by(SortKey.NAME, descending=True)
+    assert view.currentIndex().data() == "Lee Rangel" and view.currentIndex().row() == 1
+
+
+def test_card_texts_must_match_the_agents() -> None:
+    with pytest.raises(ValueError, match="one card text per agent"):
+        AgentCardModel().set_cards(AGENTS, [])
 
 
 def test_feed_and_week_models_pass_qtmodeltester(qtmodeltester) -> None:
@@ -667,8 +690,8 @@ def test_search_team_and_sort_controls_are_remembered(
     qtbot.addWidget(again)
     assert again.team.search_edit.text() == "cal"
     assert again.team.sort_key() is SortKey.LAST_ACTIVITY and not again.team.descending()
-    assert again.team.proxy.sort_key is SortKey.LAST_ACTIVITY
-    assert again.team.proxy.sortOrder() == Qt.SortOrder.AscendingOrder
+    assert again.team.model.sort_key is SortKey.LAST_ACTIVITY
+    assert not again.team.model.descending
     assert again.period_selector.choice() == DAYS_90
 
 

@@ -41,22 +41,39 @@ Index = QModelIndex | QPersistentModelIndex
 
 
 class SortKey(Enum):
-    """What the cards can be sorted by: (label, role)."""
+    """What the cards can be sorted by: (label, the value sorted on; None sorts last)."""
 
-    VOLUME = ("Volume YTD", VOLUME_ROLE)
-    LEADS = ("Leads", LEADS_ROLE)
-    CONVERSION = ("Conversion", CONVERSION_ROLE)
-    SHOW_RATE = ("Show rate", SHOW_RATE_ROLE)
-    LAST_ACTIVITY = ("Last activity", LAST_ACTIVITY_ROLE)
-    NAME = ("Name", NAME_ROLE)
+    VOLUME = ("Volume YTD", "volume_ytd")
+    LEADS = ("Leads", "total_leads")
+    CONVERSION = ("Conversion", "conversion_rate_pct")
+    SHOW_RATE = ("Show rate", "show_rate_pct")
+    LAST_ACTIVITY = ("Last activity", "last_activity")
+    NAME = ("Name", "name")
 
     @property
     def label(self) -> str:
         return self.value[0]
 
-    @property
-    def role(self) -> int:
-        return int(self.value[1])
+    def of(self, agent: AgentKpis) -> Any:
+        value = getattr(agent, self.value[1])
+        return value.casefold() if self is SortKey.NAME else value
+
+
+def _by_name(agent: AgentKpis) -> tuple[str, str]:
+    return agent.name.casefold(), agent.email
+
+
+def card_order(agents: Sequence[AgentKpis], key: SortKey, descending: bool) -> list[int]:
+    """The rows of ``agents`` in card order: by ``key`` (highest first when ``descending``),
+    agents without a value (no leads: no conversion; never active) last whichever way, and
+    equal values by name, A to Z. Python's stable sort does the work: 500 cards in well
+    under a millisecond, where a proxy's ``lessThan`` called back into Python took ~40 ms."""
+    values = [key.of(a) for a in agents]
+    by_name = sorted(range(len(agents)), key=lambda r: _by_name(agents[r]))
+    present = [r for r in by_name if values[r] is not None]
+    missing = [r for r in by_name if values[r] is None]
+    present.sort(key=values.__getitem__, reverse=descending)  # stable: ties stay A to Z
+    return present + missing
 
 
 @dataclass(frozen=True)
@@ -149,13 +166,36 @@ def card_text(k: AgentKpis, currency: str, now: dt.datetime, period_days: int) -
     )
 
 
+def card_texts(
+    agents: Sequence[AgentKpis], currency: str, now: dt.datetime, period_days: int
+) -> list[CardText]:
+    """Every card's texts: plain Python, so the dashboard's worker writes them off the GUI
+    thread (~10 ms for 500 cards) and the model only stores them."""
+    return [card_text(a, currency, now, period_days) for a in agents]
+
+
 class AgentCardModel(QAbstractListModel):
-    """One row per agent of the report, in the report's order (by name)."""
+    """One row per agent, in card order (``sort_by``; the proxy only filters).
+
+    The texts a card shows come with the agents (``set_cards``, written in a worker) or are
+    written here (``set_agents``). Sorting moves rows with ``layoutChanged``, so the current
+    card and any persistent index follow their agent.
+    """
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._agents: list[AgentKpis] = []
         self._texts: list[CardText] = []
+        self._key = SortKey.VOLUME
+        self._descending = True
+
+    @property
+    def sort_key(self) -> SortKey:
+        return self._key
+
+    @property
+    def descending(self) -> bool:
+        return self._descending
 
     def set_agents(
         self,
@@ -165,10 +205,34 @@ class AgentCardModel(QAbstractListModel):
         period_days: int = 30,
     ) -> None:
         now = now or dt.datetime.now(dt.UTC)
+        self.set_cards(agents, card_texts(agents, currency, now, period_days))
+
+    def set_cards(self, agents: Sequence[AgentKpis], texts: Sequence[CardText]) -> None:
+        """Show ``agents`` with their written ``texts`` (same length, same order)."""
+        if len(agents) != len(texts):
+            raise ValueError("one card text per agent")
+        order = card_order(agents, self._key, self._descending)
         self.beginResetModel()
-        self._agents = list(agents)
-        self._texts = [card_text(a, currency, now, period_days) for a in self._agents]
+        self._agents = [agents[r] for r in order]
+        self._texts = [texts[r] for r in order]
         self.endResetModel()
+
+    def sort_by(self, key: SortKey, descending: bool) -> None:
+        self._key, self._descending = key, descending
+        order = card_order(self._agents, key, descending)
+        if order == list(range(len(order))):
+            return
+        self.layoutAboutToBeChanged.emit()
+        new_row = {old: new for new, old in enumerate(order)}
+        persistent = self.persistentIndexList()
+        moved = [self.index(new_row[i.row()], 0) for i in persistent]
+        self._agents = [self._agents[r] for r in order]
+        self._texts = [self._texts[r] for r in order]
+        self.changePersistentIndexList(persistent, moved)
+        self.layoutChanged.emit()
+
+    def agent_at(self, row: int) -> AgentKpis:
+        return self._agents[row]
 
     def agents(self) -> list[AgentKpis]:
         return list(self._agents)
@@ -226,72 +290,47 @@ class AgentCardModel(QAbstractListModel):
 
 
 class AgentCardProxy(QSortFilterProxyModel):
-    """Search by name (any case, any part), one team or all, sorted by a ``SortKey``.
-
-    Agents without a value (no leads: no conversion; never active) come last whichever way
-    the cards are sorted; equal values are ordered by name, A to Z.
-    """
+    """Search by name (any case, any part) and one team or all; the cards keep the source
+    model's order (``AgentCardModel.sort_by``). The test reads the model's rows directly
+    rather than through ``data()``, so filtering 500 cards stays around a millisecond."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.setFilterRole(NAME_ROLE)
         self._team: str | None = None
-        self._key = SortKey.VOLUME
-        self.setSortRole(self._key.role)
-        self.setDynamicSortFilter(True)
+        self._search = ""
 
     @property
     def team(self) -> str | None:
         return self._team
 
     @property
-    def sort_key(self) -> SortKey:
-        return self._key
+    def search(self) -> str:
+        return self._search
 
     def set_team(self, team: str | None) -> None:
         """Only the agents of ``team``; None: everyone; "": those without a team."""
-        if team == self._team:
-            return
-        if hasattr(self, "beginFilterChange"):  # Qt 6.10+; invalidateRowsFilter is deprecated
-            self.beginFilterChange()
-            self._team = team
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            self._team = team
-            self.invalidateRowsFilter()
+        if team != self._team:
+            self._refilter(lambda: setattr(self, "_team", team))
 
     def set_search(self, text: str) -> None:
-        self.setFilterFixedString(text.strip())
+        wanted = text.strip().casefold()
+        if wanted != self._search:
+            self._refilter(lambda: setattr(self, "_search", wanted))
 
-    def sort_by(self, key: SortKey, order: Qt.SortOrder) -> None:
-        self._key = key
-        self.setSortRole(key.role)
-        self.sort(0, order)
+    def _refilter(self, change: Any) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt 6.10+; invalidateRowsFilter is deprecated
+            self.beginFilterChange()
+            change()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            change()
+            self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
-        index = self.sourceModel().index(source_row, 0, source_parent)
-        if self._team is not None and index.data(TEAM_ROLE) != self._team:
+        model = self.sourceModel()
+        if not isinstance(model, AgentCardModel) or source_parent.isValid():
             return False
-        return super().filterAcceptsRow(source_row, source_parent)
-
-    def lessThan(self, left: Index, right: Index) -> bool:
-        role = self.sortRole()
-        a, b = left.data(role), right.data(role)
-        ascending = self.sortOrder() == Qt.SortOrder.AscendingOrder
-        if role == NAME_ROLE:
-            a, b = str(a).casefold(), str(b).casefold()
-        if a is None or b is None:
-            if a is None and b is None:
-                return self._by_name(left, right, ascending)
-            # Missing values last: "less" when sorting down, "greater" when sorting up.
-            return (a is None) != ascending
-        if a == b:
-            return self._by_name(left, right, ascending)
-        return bool(a < b)
-
-    @staticmethod
-    def _by_name(left: Index, right: Index, ascending: bool) -> bool:
-        a = (str(left.data(NAME_ROLE)).casefold(), str(left.data(EMAIL_ROLE)))
-        b = (str(right.data(NAME_ROLE)).casefold(), str(right.data(EMAIL_ROLE)))
-        return a < b if ascending else a > b
+        agent = model.agent_at(source_row)
+        if self._team is not None and (agent.team or "") != self._team:
+            return False
+        return not self._search or self._search in agent.name.casefold()

@@ -6,6 +6,7 @@ full report; the card's menu (the menu key or a right-click) offers "View full r
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence, QResizeEvent, QShortcut
@@ -31,7 +32,13 @@ from app.gui.dashboard.card_delegate import (
     MIN_CARD_WIDTH,
     AgentCardDelegate,
 )
-from app.gui.dashboard.cards import AGENT_ROLE, AgentCardModel, AgentCardProxy, SortKey
+from app.gui.dashboard.cards import (
+    AGENT_ROLE,
+    AgentCardModel,
+    AgentCardProxy,
+    CardText,
+    SortKey,
+)
 
 ALL_TEAMS = None
 NO_TEAM = ""
@@ -211,16 +218,25 @@ class TeamSection(QWidget):
         self.menu: QMenu | None = None
         self._problem: str | None = None
         self._loaded = False
-        self.proxy.sort_by(SortKey.VOLUME, Qt.SortOrder.DescendingOrder)
         self.update_state()
 
     # -- data ------------------------------------------------------------------------------
 
     def set_cards(
-        self, agents: list[AgentKpis], currency: str, now: dt.datetime, period_days: int
+        self,
+        agents: list[AgentKpis],
+        currency: str,
+        now: dt.datetime,
+        period_days: int,
+        texts: Sequence[CardText] | None = None,
     ) -> None:
+        """Show ``agents``; ``texts`` are their cards written beforehand (in the worker that
+        read them), else they are written here."""
         current = self.current_agent()
-        self.model.set_agents(agents, currency, now, period_days)
+        if texts is None:
+            self.model.set_agents(agents, currency, now, period_days)
+        else:
+            self.model.set_cards(agents, texts)
         self._set_teams(self.model.teams(), any(a.team is None for a in agents))
         self._loaded, self._problem = True, None
         if current is not None:
@@ -302,8 +318,7 @@ class TeamSection(QWidget):
 
     @Slot()
     def _sort_changed(self) -> None:
-        order = Qt.SortOrder.DescendingOrder if self.descending() else Qt.SortOrder.AscendingOrder
-        self.proxy.sort_by(self.sort_key(), order)
+        self.model.sort_by(self.sort_key(), self.descending())
         self._show_order()
         self.filters_changed.emit()
 
