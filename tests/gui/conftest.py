@@ -77,6 +77,17 @@ def no_threads_left(qapp: QCoreApplication) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def scheduler_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every window starts the in-app scheduler; its first check (10 s after a database opens)
+    would run jobs behind a test that keeps a window open that long. Tests of the scheduler
+    set the delays they want (tests/gui/test_scheduler.py)."""
+    from app.gui import scheduler
+
+    monkeypatch.setattr(scheduler, "FIRST_CHECK_MS", 3_600_000)
+    monkeypatch.setattr(scheduler, "CHECK_MS", 3_600_000)
+
+
+@pytest.fixture(autouse=True)
 def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Nothing touches the person's real settings, data folder or database."""
     monkeypatch.delenv("PERFDESK_DB_URL", raising=False)

@@ -107,12 +107,15 @@ def run_jobs(
     as_of: dt.date | None = None,
     triggered_by: JobTrigger = JobTrigger.CLI,
     options: Mapping[str, Mapping[str, Any]] | None = None,
+    started_at: dt.datetime | None = None,
 ) -> list[JobResult]:
     """Run the named jobs (None or empty: every registered job) in registry order.
 
     ``as_of`` defaults to today's date in UTC. ``options`` maps a job's name to its keyword
-    options (e.g. ``{"agent-kpis": {"backfill_months": 3}}``). Raises ValidationError, before
-    running anything, for a name that is not registered.
+    options (e.g. ``{"agent-kpis": {"backfill_months": 3}}``). ``started_at`` is the start the
+    log records (default: the clock when each job starts); the scheduler passes the time it
+    decided at, so a run's slot and its ``as_of`` always agree, even across midnight. Raises
+    ValidationError, before running anything, for a name that is not registered.
     """
     jobs = registered_jobs()
     wanted = list(dict.fromkeys(names or ()))
@@ -123,7 +126,9 @@ def run_jobs(
     day = as_of if as_of is not None else dt.datetime.now(dt.UTC).date()
     every = options or {}
     return [
-        _run_one(db, job, JobContext(day, db.dialect, every.get(job.name, {})), triggered_by)
+        _run_one(
+            db, job, JobContext(day, db.dialect, every.get(job.name, {})), triggered_by, started_at
+        )
         for job in selected
     ]
 
@@ -132,12 +137,18 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _run_one(db: Database, job: Job, ctx: JobContext, trigger: JobTrigger) -> JobResult:
+def _run_one(
+    db: Database,
+    job: Job,
+    ctx: JobContext,
+    trigger: JobTrigger,
+    started_at: dt.datetime | None = None,
+) -> JobResult:
     clock = time.perf_counter()
     with db.session() as s:
         record = JobRun(
             job_name=job.name,
-            started_at=_now(),
+            started_at=started_at or _now(),
             status=JobStatus.RUNNING.value,
             host=socket.gethostname()[:255] or "unknown",
             triggered_by=trigger.value,

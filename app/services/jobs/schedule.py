@@ -209,8 +209,9 @@ def run_due_jobs(
 ) -> list[JobResult]:
     """Run what ``due_jobs`` returns, one after the other, as the scheduler (``cancelled``
     is asked between jobs). Failures are recorded in the log and returned, never raised."""
+    when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     results: list[JobResult] = []
-    for job in due_jobs(db, now, schedule):
+    for job in due_jobs(db, when, schedule):
         if cancelled is not None and cancelled():
             break
         results += run_jobs(
@@ -219,5 +220,6 @@ def run_due_jobs(
             as_of=job.as_of,
             triggered_by=JobTrigger.SCHEDULER,
             options={job.name: job.options},
+            started_at=when,  # the slot it was due in, whatever the clock says by now
         )
     return results
