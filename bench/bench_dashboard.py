@@ -93,6 +93,7 @@ def measure(path: Path, args: argparse.Namespace, tmp: Path) -> int:
     from app.gui.dashboard.page import DashboardPage
     from app.gui.database_holder import DbState
     from app.gui.main_window import MainWindow
+    from app.gui.responsiveness import ResponsivenessTuning
     from app.gui.targets import ExplicitUrl
     from app.gui.theme import apply_scheme
     from app.services import dashboard
@@ -106,6 +107,7 @@ def measure(path: Path, args: argparse.Namespace, tmp: Path) -> int:
     settings.setValue("window/lastPage", "people")  # the dashboard is opened by the clock
     ctx = AppContext.create(AppSettings(settings))
     window = MainWindow(ctx)
+    tuning = ResponsivenessTuning(ctx, window)  # as app.gui.app.build_window does
     width, height = (int(v) for v in args.size.split("x"))
     window.resize(width, height)
     window.show()
@@ -114,6 +116,11 @@ def measure(path: Path, args: argparse.Namespace, tmp: Path) -> int:
     while ctx.database.state is not DbState.OPEN or ctx.ops.active():
         if time.monotonic() > deadline:
             raise SystemExit(f"the database did not open: {ctx.database.state}")
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+    deadline = time.monotonic() + 60
+    while not tuning.freezes:  # the long-lived objects frozen, as a few seconds after opening
+        if time.monotonic() > deadline:
+            raise SystemExit("the window did not settle after opening")
         app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
     page = window.page_widget("dashboard")
     assert isinstance(page, DashboardPage)

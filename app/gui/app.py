@@ -16,6 +16,7 @@ from app.gui.context import AppContext
 from app.gui.errors import describe_error
 from app.gui.icons import icon
 from app.gui.main_window import MainWindow
+from app.gui.responsiveness import ResponsivenessTuning
 from app.gui.targets import initial_target
 from app.gui.theme import apply_theme
 
@@ -74,6 +75,7 @@ def build_window(db_url: str | None = None) -> tuple[QApplication, MainWindow]:
     settings = AppSettings(QSettings())
     ctx = AppContext.create(settings)
     window = MainWindow(ctx)
+    ResponsivenessTuning(ctx, window)
     _install_excepthook(ctx, window)
     if os.environ.get(FIRST_PAINT_ENV) == "1":
         _FirstPaintProbe(window)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -285,6 +286,38 @@ def test_sorting_keeps_the_current_card_on_its_agent(qtbot) -> None:
 def test_card_texts_must_match_the_agents() -> None:
     with pytest.raises(ValueError, match="one card text per agent"):
         AgentCardModel().set_cards(AGENTS, [])
+
+
+def _card_image(delegate: AgentCardDelegate, view: QListView, index: QModelIndex) -> QImage:
+    option = QStyleOptionViewItem()
+    option.initFrom(view)
+    option.state = QStyle.StateFlag.State_Enabled
+    option.rect = QRect(QPoint(30, 40), delegate.sizeHint(option, index))
+    image = QImage(500, 400, QImage.Format.Format_ARGB32)
+    image.fill(QColor("#808080"))
+    painter = QPainter(image)
+    try:
+        delegate.paint(painter, option, index)
+    finally:
+        painter.end()
+    return image
+
+
+def test_a_card_drawn_from_the_cache_is_the_card_drawn_afresh(qtbot) -> None:
+    view = QListView()
+    qtbot.addWidget(view)
+    model = card_model()
+    delegate = AgentCardDelegate(view)
+    jayden = model.index(model.row_of_user(1), 0)
+    first = _card_image(delegate, view, jayden)
+    assert first.pixelColor(10, 10) == QColor("#808080")  # drawn where the option says
+    again = _card_image(delegate, view, jayden)
+    assert again == first and len(delegate._pixmaps) == 1  # blitted, not drawn again
+    model.set_agents([replace(AGENTS[0], total_leads=9999)], "USD", NOW, 30)
+    changed = _card_image(delegate, view, model.index(0, 0))  # new texts: drawn anew
+    assert changed != first and len(delegate._pixmaps) == 2
+    delegate.clear_cache()
+    assert _card_image(delegate, view, model.index(0, 0)) == changed
 
 
 def test_feed_and_week_models_pass_qtmodeltester(qtmodeltester) -> None:

@@ -4,8 +4,8 @@ the palette's highlight (selection, the activity dot, the initials)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from app.gui.dashboard.cards import CARD_ROLE, CardText, Metric
@@ -20,6 +20,8 @@ CELL_GAP = 6
 #: A card is never narrower than this; the grid fits as many columns as the width allows.
 MIN_CARD_WIDTH = 300
 MAX_CARD_WIDTH = 420
+#: Cards kept drawn (a screenful is 6–20; scrolling back finds them still there).
+PIXMAP_CACHE_SIZE = 120
 
 
 def mix(a: QColor, b: QColor, t: float) -> QColor:
@@ -131,6 +133,7 @@ class AgentCardDelegate(QStyledItemDelegate):
         self._fonts: CardFonts | None = None
         self._font_key = ""
         self.card_width = MIN_CARD_WIDTH
+        self._pixmaps: dict[tuple[object, ...], tuple[CardText, QPixmap]] = {}
 
     def fonts(self, base: QFont) -> CardFonts:
         key = base.key()
@@ -165,15 +168,52 @@ class AgentCardDelegate(QStyledItemDelegate):
     # -- painting -------------------------------------------------------------------------
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        """A card is drawn once into a pixmap and blitted from then on (until its texts, size,
+        state or palette change): a page switch or a scroll repaints the visible cards in a
+        few milliseconds instead of some 20, which matters while a worker wants the GIL."""
         text = index.data(CARD_ROLE)
         if not isinstance(text, CardText):
             super().paint(painter, option, index)
             return
-        painter.save()
+        state = option.state
+        ratio = painter.device().devicePixelRatioF() if painter.device() else 1.0
+        key = (
+            id(text),
+            option.rect.width(),
+            option.rect.height(),
+            bool(state & QStyle.StateFlag.State_Selected),
+            bool(state & QStyle.StateFlag.State_MouseOver),
+            bool(state & QStyle.StateFlag.State_HasFocus),
+            option.palette.cacheKey(),
+            option.font.key(),
+            ratio,
+        )
+        cached = self._pixmaps.get(key)
+        if cached is None or cached[0] is not text:
+            pixmap = self._render(option, text, ratio)
+            if len(self._pixmaps) >= PIXMAP_CACHE_SIZE:
+                self._pixmaps.pop(next(iter(self._pixmaps)))  # the oldest
+            self._pixmaps[key] = (text, pixmap)  # the text kept alive: its id stays its own
+        else:
+            pixmap = cached[1]
+        painter.drawPixmap(option.rect.topLeft(), pixmap)
+
+    def _render(self, option: QStyleOptionViewItem, text: CardText, ratio: float) -> QPixmap:
+        size = option.rect.size()
+        pixmap = QPixmap(max(1, round(size.width() * ratio)), max(1, round(size.height() * ratio)))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        local = QStyleOptionViewItem(option)
+        local.rect = QRect(QPoint(0, 0), size)
+        painter = QPainter(pixmap)
         try:
-            self._paint(painter, option, text)
+            self._paint(painter, local, text)
         finally:
-            painter.restore()
+            painter.end()
+        return pixmap
+
+    def clear_cache(self) -> None:
+        self._pixmaps.clear()
 
     def _paint(self, p: QPainter, option: QStyleOptionViewItem, text: CardText) -> None:
         pal: QPalette = option.palette
