@@ -471,7 +471,7 @@ def test_queries_do_not_grow_with_the_number_of_agents(db: Database, office: Off
         office.lead(agent, day("2025-10-01"))
         office.escrow(agent, day("2025-10-01"))
 
-    assert run_counted() == few <= 8
+    assert run_counted() == few <= 9  # SQLite: appointments in two statements
 
 
 # ---------------------------------------------------------------------------- SPEC §1
