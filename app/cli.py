@@ -176,6 +176,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="agent-kpis: also store the N previous whole months",
     )
 
+    deal = command("deal", "work with deals on the pipeline board")
+    deal_commands = deal.add_subparsers(dest="deal_command", metavar="ACTION", required=True)
+    move = deal_commands.add_parser(
+        "move",
+        help="move a deal to another stage",
+        description="Move the deal REF to STAGE, as a drag on the board does: a stage event "
+        "and an audit entry are appended. closed_lost needs a reason (--note).",
+    )
+    _global_options(move, suppress=True)
+    move.add_argument("ref", metavar="REF", help="the deal's ref (e.g. DL-000123)")
+    move.add_argument("stage", metavar="STAGE", help="the stage to move it to (e.g. proposal)")
+    move.add_argument("--note", default=None, help="a note kept with the move")
+
+    audit = command("audit", "check the tamper-evident history")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = audit_commands.add_parser(
+        "verify",
+        help="recompute every audit chain",
+        description="Recompute every audit chain (SPEC §5). Exit 0 with the count checked, "
+        "or 1 naming the first entry whose hash or link is wrong.",
+    )
+    _global_options(verify, suppress=True)
+    verify.add_argument("--chain", metavar="KEY", default=None, help="only this chain (deal:12)")
+
     report = command("report", "print the numbers a screen shows")
     reports = report.add_subparsers(dest="report_command", metavar="NAME", required=True)
     agents = reports.add_parser(
@@ -500,6 +524,27 @@ def _agents_table(report: AgentReport, currency: str) -> list[str]:
     return out
 
 
+def cmd_deal_move(s: CommandContext) -> int:
+    from app.services.pipeline.moves import move_deal_by_ref
+
+    result = move_deal_by_ref(
+        s.database(), s.args.ref, s.args.stage, note=s.args.note, acting=s.args.acting_email
+    )
+    print(result.describe())
+    return EXIT_OK
+
+
+def cmd_audit_verify(s: CommandContext) -> int:
+    from app.services.audit import verify_all
+
+    result = verify_all(s.database(), s.args.chain)
+    if result.fault is not None:
+        _err(f"{result.fault} — {result.entries} entries before it verified")
+        return EXIT_ERROR
+    print(result.describe())
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[CommandContext], int]] = {
     "migrate": cmd_migrate,
     "demo": cmd_demo,
@@ -507,6 +552,8 @@ COMMANDS: dict[str, Callable[[CommandContext], int]] = {
     "import": cmd_import,
     "report agents": cmd_report_agents,
     "jobs run": cmd_jobs_run,
+    "deal move": cmd_deal_move,
+    "audit verify": cmd_audit_verify,
 }
 
 

@@ -575,6 +575,27 @@ LATER_FUNCTIONS: dict[str, tuple[bool, bool]] = {
 }
 
 
+#: Audit entries (0008): a deal's chain follows the deal; any other chain its actor and admins.
+AUDIT_SEEN = (
+    "(chain_key LIKE 'deal:%' AND "
+    + deal_seen("(split_part(chain_key, ':', 2))::integer")
+    + f") OR (chain_key NOT LIKE 'deal:%' AND (actor_id = {ME} OR {IS_ADMIN}))"
+)
+#: Policies later migrations create by hand (0004 installs ``POLICIES``); the tests pin the
+#: database to both.
+LATER_POLICIES: tuple[Policy, ...] = (
+    Policy(
+        "audit_entries", "audit_entries_read", "SELECT", AUDIT_SEEN, None,
+        "a deal's chain: whoever sees the deal; other chains: their actor, admin",
+    ),
+    Policy(
+        "audit_entries", "audit_entries_insert", "INSERT", None, AUDIT_SEEN,
+        "a deal's chain: whoever sees the deal; other chains: their actor, admin",
+    ),
+)  # fmt: skip
+LATER_RLS_TABLES: tuple[str, ...] = ("audit_entries",)
+
+
 # ---------------------------------------------------------------------------- migration
 
 

@@ -101,3 +101,20 @@ def verify_chain(entries: Iterable[Mapping[str, Any]]) -> ChainFault | None:
         prev = e["hash"]
         expected_seq += 1
     return None
+
+
+def utc_text(at: dt.datetime) -> str:
+    """A time as the canonical JSON writes it (UTC ISO 8601 with a Z)."""
+    if at.tzinfo is None:
+        raise ValueError("audit times must be timezone-aware")
+    return at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def plain_entry_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
+    """``entry_hash`` for an entry whose payload is already plain JSON (as stored: strings,
+    integers, booleans, None, lists and objects of them) — the same bytes without the generic
+    normalising walk, which dominates the cost of verifying a million entries."""
+    body = {f: fields[f] for f in HASHED_FIELDS}
+    body["recorded_at"] = utc_text(fields["recorded_at"])
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(prev_hash.encode("ascii") + text.encode("utf-8")).hexdigest()

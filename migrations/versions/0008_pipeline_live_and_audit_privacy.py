@@ -1,0 +1,65 @@
+"""The pipeline in shared mode (issue 4): live board updates and private audit chains.
+
+- NOTIFY: after a statement on ``deals``, ``deal_stage_events``, ``deal_contacts`` or
+  ``deal_documents`` the 0006 trigger function sends ``deals``; on ``commission_records`` or
+  ``commission_adjustments`` it sends ``commissions``. Another workstation's board and ledger
+  then read again (within a second of the commit). The payload names a kind, never a row.
+- Row-level security on ``audit_entries``: a deal's chain (``deal:<id>``) is read and appended
+  to only by whoever sees the deal (SPEC §1: its owner, their broker, the team's manager,
+  admins); any other chain by its actor and admins. Payloads carry notes and amounts, which
+  were readable by every login before. The policies are ``app.db.security.LATER_POLICIES``.
+
+SQLite has neither: nothing to do there (one window, and the services apply the same rules).
+
+Revision ID: 0008
+Revises: 0007
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+from app.db import security
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+STATEMENT_FN = "notify_change"
+TRIGGER = "notify_change"
+KINDS: dict[str, str] = {
+    "deals": "deals",
+    "deal_stage_events": "deals",
+    "deal_contacts": "deals",
+    "deal_documents": "deals",
+    "commission_records": "commissions",
+    "commission_adjustments": "commissions",
+}
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table, kind in KINDS.items():
+        op.execute(
+            f"CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON public.{table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION public.{STATEMENT_FN}('{kind}')"
+        )
+    for table in security.LATER_RLS_TABLES:
+        op.execute(f"ALTER TABLE public.{table} ENABLE ROW LEVEL SECURITY")
+    for policy in security.LATER_POLICIES:
+        op.execute(policy.create_sql())
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for policy in security.LATER_POLICIES:
+        op.execute(policy.drop_sql())
+    for table in security.LATER_RLS_TABLES:
+        op.execute(f"ALTER TABLE public.{table} DISABLE ROW LEVEL SECURITY")
+    for table in KINDS:
+        op.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON public.{table}")
