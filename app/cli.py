@@ -217,6 +217,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="the period new leads and appointments are counted over, ending --as-of (default: 30)",
     )
     agents.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
+    pipeline = reports.add_parser(
+        "pipeline",
+        help="the pipeline board's column figures, cycle days and conversion rate",
+        description="Per stage: deals, total and weighted value (the office's currency), as the "
+        "acting person (--as) may see them; the mean cycle days of closed-won deals and the "
+        "conversion rate (SPEC §4).",
+    )
+    _global_options(pipeline, suppress=True)
+    pipeline.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
     return parser
 
 
@@ -524,6 +533,29 @@ def _agents_table(report: AgentReport, currency: str) -> list[str]:
     return out
 
 
+def cmd_report_pipeline(s: CommandContext) -> int:
+    from app.services.reports.pipeline import pipeline_json, pipeline_report
+
+    data = pipeline_json(pipeline_report(s.database(), acting=s.args.acting_email))
+    if s.args.json:
+        import json
+
+        print(json.dumps(data, indent=2))
+        return EXIT_OK
+    print(f"{'stage':<18} {'deals':>7} {'total':>18} {'weighted':>18}")
+    for row in data["stages"]:
+        print(
+            f"{row['stage']:<18} {row['count']:>7} {row['total_value']:>18} "
+            f"{row['weighted_value']:>18}"
+        )
+    cycle, rate = data["avg_cycle_days"], data["conversion_rate"]
+    print(
+        f"average cycle: {'—' if cycle is None else f'{cycle} days'}; "
+        f"conversion: {'—' if rate is None else f'{rate}%'} ({data['currency']})"
+    )
+    return EXIT_OK
+
+
 def cmd_deal_move(s: CommandContext) -> int:
     from app.services.pipeline.moves import move_deal_by_ref
 
@@ -551,6 +583,7 @@ COMMANDS: dict[str, Callable[[CommandContext], int]] = {
     "users add": cmd_users_add,
     "import": cmd_import,
     "report agents": cmd_report_agents,
+    "report pipeline": cmd_report_pipeline,
     "jobs run": cmd_jobs_run,
     "deal move": cmd_deal_move,
     "audit verify": cmd_audit_verify,

@@ -13,6 +13,8 @@ APPOINTMENTS = "appointments"
 CLIENTS = "clients"
 LISTINGS = "listings"
 ESCROWS = "escrows"
+DEALS = "deals"
+COMMISSIONS = "commissions"
 
 
 class AppEvents(QObject):

@@ -25,6 +25,7 @@ PageBuilder = Callable[["AppContext"], QWidget]
 BUILTIN_PAGE_MODULES: tuple[str, ...] = (
     "app.gui.dashboard.page",
     "app.gui.people.page",
+    "app.gui.pipeline.page",
     "app.gui.records.pages",
     "app.gui.settings.page",
 )

@@ -25,6 +25,9 @@ PasswordPrompt = Callable[[QWidget | None, str], str | None]
 """(parent, question) -> the password typed ("" allowed), or None when the person cancels."""
 
 Notice = Callable[[QWidget | None, str], None]
+TextPrompt = Callable[[QWidget | None, str, str, bool], str | None]
+"""(parent, title, question, required) -> the text typed (stripped), or None when cancelled.
+With ``required`` an empty text is asked for again."""
 FirstRunChooser = Callable[[QWidget | None], FirstRunChoice | None]
 
 
@@ -40,6 +43,19 @@ def show_notice_box(parent: QWidget | None, text: str) -> None:
     box.open()
 
 
+def ask_text_dialog(
+    parent: QWidget | None, title: str, question: str, required: bool
+) -> str | None:
+    label = question
+    while True:
+        text, ok = QInputDialog.getMultiLineText(parent, title, label)
+        if not ok:
+            return None
+        if text.strip() or not required:
+            return text.strip()
+        label = f"{question}\n(This is required.)"
+
+
 def _ask_first_run(parent: QWidget | None) -> FirstRunChoice | None:
     from app.gui.first_run import FirstRunDialog
 
@@ -50,5 +66,6 @@ def _ask_first_run(parent: QWidget | None) -> FirstRunChoice | None:
 class Prompts:
     ask_password: PasswordPrompt = ask_password_dialog
     notice: Notice = show_notice_box
+    ask_text: TextPrompt = ask_text_dialog
     present_error: ErrorPresenter = show_error_box
     choose_first_run: FirstRunChooser = field(default=_ask_first_run)
