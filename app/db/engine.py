@@ -9,6 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
+from app.domain.audit import canonical_dumps
+
 
 def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -37,9 +39,14 @@ def _sqlite_on_begin(conn: sa.Connection) -> None:
 
 
 def create_engine(url: str | URL, **kwargs: Any) -> Engine:
-    """An engine with the pragmas and options PerfDesk relies on."""
+    """An engine with the pragmas and options PerfDesk relies on.
+
+    JSON documents are written as canonical text (sorted keys, no spaces): the audit chain's
+    payloads are then stored exactly as they were hashed (docs/architecture.md).
+    """
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
+        kwargs.setdefault("json_serializer", canonical_dumps)
         engine = sa.create_engine(u, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_on_connect)
         sa.event.listen(engine, "begin", _sqlite_on_begin)
@@ -47,6 +54,7 @@ def create_engine(url: str | URL, **kwargs: Any) -> Engine:
     if u.drivername == "postgresql":
         u = u.set(drivername="postgresql+psycopg")
     kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("json_serializer", canonical_dumps)
     connect_args = kwargs.pop("connect_args", {})
     connect_args.setdefault("connect_timeout", 5)
     connect_args.setdefault("application_name", "PerfDesk")

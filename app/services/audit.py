@@ -12,6 +12,7 @@ are read as JSON text and hashed with the domain's canonical JSON.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -25,9 +26,12 @@ from app.db.models.audit import AuditEntry
 from app.domain.audit import (
     GENESIS_HASH,
     ChainFault,
+    canonical_dumps,
     entry_hash,
+    entry_text,
     normalise_payload,
     plain_entry_hash,
+    stored_time_text,
 )
 from app.domain.errors import PerfDeskError
 from app.services.database import Database
@@ -177,6 +181,27 @@ def entry_is_intact(row: Any, prev_hash: str) -> bool:
     return bool(plain_entry_hash(prev_hash, fields) == row.hash)
 
 
+_VERIFY_COLUMNS = "id, chain_key, seq, event_type, entity_type, entity_id, actor_id"
+_PG_VERIFY = (
+    f"SELECT {_VERIFY_COLUMNS}, payload::text, "
+    "to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), "
+    "prev_hash, hash "
+    "FROM audit_entries {where} ORDER BY chain_key, seq"
+)
+_SQLITE_VERIFY = (
+    f"SELECT {_VERIFY_COLUMNS}, payload, recorded_at, prev_hash, hash "
+    "FROM audit_entries {where} ORDER BY chain_key, seq"
+)
+
+
+def _digest(prev: str, row: Any, payload_text: str) -> str:
+    text = entry_text(
+        row[0], row[1], row[2], row[3], row[4], row[5], row[6], payload_text,
+        stored_time_text(row[8]),
+    )  # fmt: skip
+    return hashlib.sha256(prev.encode("ascii") + text.encode("utf-8")).hexdigest()
+
+
 def verify_all(
     db: Database,
     chain_key: str | None = None,
@@ -184,40 +209,57 @@ def verify_all(
     progress: ProgressFn | None = None,
     cancelled: CancelFn | None = None,
 ) -> VerifyResult:
-    """Recompute every chain (or one); the first bad entry, if any, is named."""
-    where = None if chain_key is None else AuditEntry.chain_key == chain_key
+    """Recompute every chain (or one); the first bad entry, if any, is named.
+
+    Rows are read as plain text (no ORM, no type processing) and each entry's canonical JSON is
+    put together from its parts (``app.domain.audit.entry_text``). On SQLite the stored payload
+    is stored as canonical text on both backends (the engine's JSON serializer; JSON, not JSONB,
+    on PostgreSQL) and is hashed as read; a payload stored otherwise (written before 0008, or by
+    hand) is parsed and written canonically before concluding that the entry changed.
+    """
+    postgres = db.dialect == "postgresql"
+    where = "" if chain_key is None else f"WHERE chain_key = {'%s' if postgres else '?'}"
+    sql = (_PG_VERIFY if postgres else _SQLITE_VERIFY).replace("{where}", where)
+    params: tuple[str, ...] = () if chain_key is None else (chain_key,)
     with db.read() as s:
         count_stmt = sa.select(sa.func.count()).select_from(AuditEntry)
-        if where is not None:
-            count_stmt = count_stmt.where(where)
+        if chain_key is not None:
+            count_stmt = count_stmt.where(AuditEntry.chain_key == chain_key)
         total = int(s.scalar(count_stmt) or 0)
         checked = chains = 0
         current: str | None = None
         prev = GENESIS_HASH
         expected = 1
-        for row in _rows(s, where):
-            if row.chain_key != current:
-                current, prev, expected = row.chain_key, GENESIS_HASH, 1
-                chains += 1
-            fault = None
-            if row.seq != expected:
-                fault = f"expected seq {expected}, found {row.seq} (an entry is missing)"
-            elif row.prev_hash != prev:
-                fault = "prev_hash does not link to the entry before it"
-            elif not entry_is_intact(row, prev):
-                fault = "hash does not match its contents (the entry was changed)"
-            if fault is not None:
-                return VerifyResult(
-                    checked, chains, ChainFault(row.id, row.chain_key, row.seq, fault)
-                )
-            prev = row.hash
-            expected += 1
-            checked += 1
-            if checked % 20000 == 0:
-                if progress is not None:
-                    progress(checked, total)
-                if cancelled is not None and cancelled():
-                    raise VerifyCancelled(f"Stopped after {checked:,} of {total:,} entries.")
+        # The driver's own cursor: SQLAlchemy's Row objects cost as much as the hashing here.
+        # On PostgreSQL a named (server-side) cursor streams the rows.
+        raw = s.connection().connection
+        cursor = raw.cursor(name="perfdesk_audit_verify") if postgres else raw.cursor()
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(10000):
+            for row in batch:
+                if row[1] != current:
+                    current, prev, expected = row[1], GENESIS_HASH, 1
+                    chains += 1
+                fault = None
+                if row[2] != expected:
+                    fault = f"expected seq {expected}, found {row[2]} (an entry is missing)"
+                elif row[9] != prev:
+                    fault = "prev_hash does not link to the entry before it"
+                else:
+                    digest = _digest(prev, row, row[7])
+                    if digest != row[10]:  # a payload not stored as canonical text
+                        digest = _digest(prev, row, canonical_dumps(json.loads(row[7])))
+                    if digest != row[10]:
+                        fault = "hash does not match its contents (the entry was changed)"
+                if fault is not None:
+                    return VerifyResult(checked, chains, ChainFault(row[0], row[1], row[2], fault))
+                prev = row[10]
+                expected += 1
+                checked += 1
+            if progress is not None:
+                progress(checked, total)
+            if cancelled is not None and cancelled():
+                raise VerifyCancelled(f"Stopped after {checked:,} of {total:,} entries.")
         if progress is not None:
             progress(checked, total)
         return VerifyResult(checked, chains, None)

@@ -1,4 +1,5 @@
-"""The pipeline in shared mode (issue 4): live board updates and private audit chains.
+"""The pipeline in shared mode (issue 4): live board updates, private audit chains, and audit
+payloads kept as the exact text that was hashed.
 
 - NOTIFY: after a statement on ``deals``, ``deal_stage_events``, ``deal_contacts`` or
   ``deal_documents`` the 0006 trigger function sends ``deals``; on ``commission_records`` or
@@ -8,6 +9,11 @@
   to only by whoever sees the deal (SPEC §1: its owner, their broker, the team's manager,
   admins); any other chain by its actor and admins. Payloads carry notes and amounts, which
   were readable by every login before. The policies are ``app.db.security.LATER_POLICIES``.
+
+- ``audit_entries.payload`` becomes ``json`` (was ``jsonb``): JSON keeps the text as written,
+  and PerfDesk writes the canonical JSON that the entry's hash covers, so ``audit verify`` hashes
+  each payload as read instead of parsing and re-writing a million of them (JSONB re-orders keys
+  and adds spaces). Entries written before keep JSONB's text; verifying parses those.
 
 SQLite has neither: nothing to do there (one window, and the services apply the same rules).
 
@@ -48,6 +54,7 @@ def upgrade() -> None:
             f"CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON public.{table} "
             f"FOR EACH STATEMENT EXECUTE FUNCTION public.{STATEMENT_FN}('{kind}')"
         )
+    op.execute("ALTER TABLE public.audit_entries ALTER COLUMN payload TYPE json USING payload::json")
     for table in security.LATER_RLS_TABLES:
         op.execute(f"ALTER TABLE public.{table} ENABLE ROW LEVEL SECURITY")
     for policy in security.LATER_POLICIES:
@@ -63,3 +70,6 @@ def downgrade() -> None:
         op.execute(f"ALTER TABLE public.{table} DISABLE ROW LEVEL SECURITY")
     for table in KINDS:
         op.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON public.{table}")
+    op.execute(
+        "ALTER TABLE public.audit_entries ALTER COLUMN payload TYPE jsonb USING payload::jsonb"
+    )

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
-from app.db.types import UTCDateTime, json_document
+from app.db.types import UTCDateTime
 
 
 class AuditEntry(Base):
@@ -36,7 +36,9 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(sa.String(64))
     # RESTRICT: SET NULL would rewrite a hashed field of an append-only row.
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
-    payload: Mapped[dict[str, Any]] = mapped_column(json_document())
+    # JSON, not JSONB, on PostgreSQL too: the text is kept exactly as written, which is the
+    # canonical JSON that was hashed (the engine's serializer), so verifying hashes it as read.
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON(none_as_null=True))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     prev_hash: Mapped[str] = mapped_column(sa.CHAR(64))
     hash: Mapped[str] = mapped_column(sa.CHAR(64))
