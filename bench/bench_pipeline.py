@@ -15,7 +15,9 @@ Measurements (one JSON line each):
   ``--runs``. Budget: ≤ 300 ms with the demo's ~5,000 open deals.
 - ``scroll``: a column holding 2,000 cards scrolled by one wheel step (3 × 24 px) at a time
   from top to bottom; each step's synchronous repaint of the column is timed. Budget: every
-  frame ≤ 16 ms (max reported, with the median).
+  frame ≤ 16 ms (max reported, with the median). The column's first paint (fonts and a
+  screenful of cards drawn cold) is reported apart; long-lived objects are frozen out of the
+  garbage collector first, as the window does after opening a database.
 
     .venv/bin/python bench/bench_pipeline.py --db sqlite:////work/benchdata/large.sqlite3
     .venv/bin/python bench/bench_pipeline.py --db postgresql+psycopg://postgres@127.0.0.1/perfdesk_bench_large
@@ -245,6 +247,10 @@ def bench_scroll(url: str, cards_in_column: int) -> None:
         column.reroot()
     view = page.columns[stage].view
     view.scrollToTop()
+    import gc
+
+    gc.collect()
+    gc.freeze()  # as the window does once a database is open (app/gui/responsiveness.py)
     bar = view.verticalScrollBar()
     step = 3 * bar.singleStep()
     frames: list[float] = []
@@ -255,6 +261,7 @@ def bench_scroll(url: str, cards_in_column: int) -> None:
         if bar.value() >= bar.maximum():
             break
         bar.setValue(bar.value() + step)
+    first, frames = frames[0], frames[1:]  # the first paint of the column is not a scroll
     worst = max(frames)
     emit(
         {
@@ -264,12 +271,32 @@ def bench_scroll(url: str, cards_in_column: int) -> None:
             "frames": len(frames),
             "median_frame_ms": round(statistics.median(frames), 2),
             "max_frame_ms": round(worst, 2),
+            "first_paint_ms": round(first, 2),
+            "frames_over_budget": sum(1 for f in frames if f > FRAME_BUDGET_MS),
             "budget_ms": FRAME_BUDGET_MS,
             "within_budget": worst <= FRAME_BUDGET_MS,
         }
     )
     ctx.ops.wait_for_done(10000)
     db.dispose()
+
+
+def as_login(url: str, email: str | None) -> str:
+    """On PostgreSQL, the URL of ``email``'s own login (created when missing): the bench then
+    reads and moves as that person, under row-level security, as a workstation does."""
+    if email is None or backend(url) != "postgresql":
+        return url
+    from sqlalchemy.engine import make_url
+
+    from app.services.database import open_database
+    from app.services.users import ensure_db_roles
+
+    owner = open_database(url)
+    try:
+        ensure_db_roles(owner, [email])
+    finally:
+        owner.dispose()
+    return make_url(url).set(username=email, password=None).render_as_string(hide_password=False)
 
 
 def main() -> int:
@@ -280,21 +307,26 @@ def main() -> int:
         choices=["move", "verify", "board", "scroll"],
     )  # fmt: skip
     parser.add_argument("--moves", type=int, default=100)
+    parser.add_argument(
+        "--login", default=None,
+        help="PostgreSQL: run as this person's own login (e.g. the office's admin)",
+    )  # fmt: skip
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--column-cards", type=int, default=2000)
     args = parser.parse_args()
     from app.gui.responsiveness import SWITCH_INTERVAL_S
 
     sys.setswitchinterval(SWITCH_INTERVAL_S)  # as the window does
-    print(f"# {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} {args.db}", file=sys.stderr)
+    url = as_login(args.db, args.login)
+    print(f"# {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} {url}", file=sys.stderr)
     if "board" in args.only:
-        bench_board(args.db, args.runs)
+        bench_board(url, args.runs)
     if "scroll" in args.only:
-        bench_scroll(args.db, args.column_cards)
+        bench_scroll(url, args.column_cards)
     if "verify" in args.only:
-        bench_verify(args.db)
+        bench_verify(url)
     if "move" in args.only:
-        bench_move(args.db, args.moves // 2)
+        bench_move(url, args.moves // 2)
     return 0
 
 

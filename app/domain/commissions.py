@@ -95,7 +95,8 @@ def plan_transition(
     """Check a transition against SPEC §6 and say what it stamps.
 
     Disputing needs a reason (kept with the record); resolving returns to the status the dispute
-    came from and stamps ``resolved_at``; writing off also stamps ``resolved_at``.
+    came from and stamps only ``resolved_at`` (the origin keeps its first ``*_at``); writing
+    off stamps ``resolved_at`` and ``written_off_at``.
     """
     if at.tzinfo is None:
         raise ValueError("transition times must be timezone-aware")
@@ -131,8 +132,8 @@ def plan_transition(
         if to is S.WRITTEN_OFF:
             stamps["written_off_at"] = at
             return Transition(status, to, stamps, None, None, None, "written_off")
-        if to in STAMPS:
-            stamps[STAMPS[to]] = at
+        # Only resolved_at: the origin's own time (confirmed_at, invoiced_at) stays when it
+        # was first reached, as SPEC §6 stamps ``resolved_at`` on leaving disputed.
         return Transition(status, to, stamps, None, None, None, "resolved")
     stamps[STAMPS[to]] = at
     return Transition(status, to, stamps, None, None, None, to.value)

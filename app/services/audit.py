@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -182,78 +183,134 @@ def entry_is_intact(row: Any, prev_hash: str) -> bool:
 
 
 _VERIFY_COLUMNS = "id, chain_key, seq, event_type, entity_type, entity_id, actor_id"
-_PG_VERIFY = (
-    f"SELECT {_VERIFY_COLUMNS}, payload::text, "
-    "to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), "
-    "prev_hash, hash "
-    "FROM audit_entries {where} ORDER BY chain_key, seq"
-)
-_SQLITE_VERIFY = (
-    f"SELECT {_VERIFY_COLUMNS}, payload, recorded_at, prev_hash, hash "
-    "FROM audit_entries {where} ORDER BY chain_key, seq"
-)
+_PG_TIME = "to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
 
 
-def _digest(prev: str, row: Any, payload_text: str) -> str:
-    text = entry_text(
-        row[0], row[1], row[2], row[3], row[4], row[5], row[6], payload_text,
-        stored_time_text(row[8]),
-    )  # fmt: skip
-    return hashlib.sha256(prev.encode("ascii") + text.encode("utf-8")).hexdigest()
+def _entry_text_sql(postgres: bool) -> str:
+    """The server's (or SQLite's) guess at ``app.domain.audit.entry_text`` for each row, so the
+    only work left per entry in Python is one SHA-256. A guess: an entry whose hash does not
+    match it is put together again in Python (``_python_digest``) before it is called changed,
+    so a difference in escaping between SQL and Python can never pass for tampering."""
+    if postgres:
+
+        def q(col: str) -> str:
+            return f"to_json({col})::text"
+
+        time = f"replace({_PG_TIME}, '.000000', '')"
+        actor, entry_id, seq = "actor_id::text", "id::text", "seq::text"
+        payload = "payload::text"
+    else:
+
+        def q(col: str) -> str:
+            return f"json_quote({col})"
+
+        time = "replace(replace(recorded_at, ' ', 'T'), '.000000', '')"
+        actor, entry_id, seq = "CAST(actor_id AS TEXT)", "CAST(id AS TEXT)", "CAST(seq AS TEXT)"
+        payload = "payload"
+    return (
+        f"""'{{"actor_id":' || coalesce({actor}, 'null') || ',"chain_key":' || {q("chain_key")}"""
+        f""" || ',"entity_id":' || {q("entity_id")} || ',"entity_type":' || {q("entity_type")}"""
+        f""" || ',"event_type":' || {q("event_type")} || ',"id":' || {entry_id}"""
+        f""" || ',"payload":' || {payload} || ',"recorded_at":"' || {time}"""
+        f""" || 'Z","seq":' || {seq} || '}}'"""
+    )
 
 
-def verify_all(
-    db: Database,
-    chain_key: str | None = None,
-    *,
-    progress: ProgressFn | None = None,
-    cancelled: CancelFn | None = None,
-) -> VerifyResult:
-    """Recompute every chain (or one); the first bad entry, if any, is named.
+def _verify_sql(postgres: bool, one_chain: bool, low: bool, high: bool) -> str:
+    mark = "%s" if postgres else "?"
+    conds = [f"chain_key = {mark}"] if one_chain else []
+    if low:
+        conds.append(f"chain_key >= {mark}")
+    if high:
+        conds.append(f"chain_key < {mark}")
+    where = f"WHERE {' AND '.join(conds)}" if conds else ""
+    return (
+        f"SELECT id, chain_key, seq, {_entry_text_sql(postgres)}, prev_hash, hash "
+        f"FROM audit_entries {where} ORDER BY chain_key, seq"
+    )
 
-    Rows are read as plain text (no ORM, no type processing) and each entry's canonical JSON is
-    put together from its parts (``app.domain.audit.entry_text``). On SQLite the stored payload
-    is stored as canonical text on both backends (the engine's JSON serializer; JSON, not JSONB,
-    on PostgreSQL) and is hashed as read; a payload stored otherwise (written before 0008, or by
-    hand) is parsed and written canonically before concluding that the entry changed.
-    """
-    postgres = db.dialect == "postgresql"
-    where = "" if chain_key is None else f"WHERE chain_key = {'%s' if postgres else '?'}"
-    sql = (_PG_VERIFY if postgres else _SQLITE_VERIFY).replace("{where}", where)
-    params: tuple[str, ...] = () if chain_key is None else (chain_key,)
+
+def _python_digest(raw: Any, postgres: bool, entry_id: int, prev: str) -> str:
+    """The entry's hash put together by the domain's rules from its stored fields: the payload
+    as stored, then (if that differs) parsed and written canonically."""
+    time = _PG_TIME if postgres else "recorded_at"
+    payload = "payload::text" if postgres else "payload"
+    mark = "%s" if postgres else "?"
+    cursor = raw.cursor()
+    cursor.execute(
+        f"SELECT {_VERIFY_COLUMNS}, {payload}, {time}, hash FROM audit_entries WHERE id = {mark}",
+        (entry_id,),
+    )
+    row = cursor.fetchone()
+    cursor.close()
+
+    def digest(payload_text: str) -> str:
+        text = entry_text(
+            row[0], row[1], row[2], row[3], row[4], row[5], row[6], payload_text,
+            stored_time_text(row[8]),
+        )  # fmt: skip
+        return hashlib.sha256(prev.encode("ascii") + text.encode("utf-8")).hexdigest()
+
+    first = digest(row[7])
+    if first == row[9]:
+        return first
+    return digest(canonical_dumps(json.loads(row[7])))
+
+
+#: Below this many entries one process verifies; above, the chains are split between processes.
+PARALLEL_FROM = 200_000
+MAX_WORKERS = 4
+
+
+def _count(db: Database, chain_key: str | None) -> int:
     with db.read() as s:
-        count_stmt = sa.select(sa.func.count()).select_from(AuditEntry)
+        stmt = sa.select(sa.func.count()).select_from(AuditEntry)
         if chain_key is not None:
-            count_stmt = count_stmt.where(AuditEntry.chain_key == chain_key)
-        total = int(s.scalar(count_stmt) or 0)
+            stmt = stmt.where(AuditEntry.chain_key == chain_key)
+        return int(s.scalar(stmt) or 0)
+
+
+def _verify_range(
+    db: Database,
+    chain_key: str | None,
+    low: str | None,
+    high: str | None,
+    total: int,
+    progress: ProgressFn | None,
+    cancelled: CancelFn | None,
+) -> VerifyResult:
+    """Verify one chain, or the chains with low <= chain_key < high (None: no bound)."""
+    postgres = db.dialect == "postgresql"
+    sql = _verify_sql(postgres, chain_key is not None, low is not None, high is not None)
+    params = tuple(v for v in (chain_key, low, high) if v is not None)
+    sha256 = hashlib.sha256
+    with db.read() as s:
         checked = chains = 0
         current: str | None = None
         prev = GENESIS_HASH
         expected = 1
-        # The driver's own cursor: SQLAlchemy's Row objects cost as much as the hashing here.
-        # On PostgreSQL a named (server-side) cursor streams the rows.
+        # The driver's own cursor (SQLAlchemy's rows cost as much as the hashing); on
+        # PostgreSQL a named, server-side one that streams.
         raw = s.connection().connection
         cursor = raw.cursor(name="perfdesk_audit_verify") if postgres else raw.cursor()
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(10000):
-            for row in batch:
-                if row[1] != current:
-                    current, prev, expected = row[1], GENESIS_HASH, 1
+            for entry_id, key, seq, text, prev_hash, stored in batch:
+                if key != current:
+                    current, prev, expected = key, GENESIS_HASH, 1
                     chains += 1
                 fault = None
-                if row[2] != expected:
-                    fault = f"expected seq {expected}, found {row[2]} (an entry is missing)"
-                elif row[9] != prev:
+                if seq != expected:
+                    fault = f"expected seq {expected}, found {seq} (an entry is missing)"
+                elif prev_hash != prev:
                     fault = "prev_hash does not link to the entry before it"
-                else:
-                    digest = _digest(prev, row, row[7])
-                    if digest != row[10]:  # a payload not stored as canonical text
-                        digest = _digest(prev, row, canonical_dumps(json.loads(row[7])))
-                    if digest != row[10]:
-                        fault = "hash does not match its contents (the entry was changed)"
+                elif (
+                    text is None or sha256((prev + text).encode("utf-8")).hexdigest() != stored
+                ) and _python_digest(raw, postgres, entry_id, prev) != stored:
+                    fault = "hash does not match its contents (the entry was changed)"
                 if fault is not None:
-                    return VerifyResult(checked, chains, ChainFault(row[0], row[1], row[2], fault))
-                prev = row[10]
+                    return VerifyResult(checked, chains, ChainFault(entry_id, key, seq, fault))
+                prev = stored
                 expected += 1
                 checked += 1
             if progress is not None:
@@ -263,6 +320,110 @@ def verify_all(
         if progress is not None:
             progress(checked, total)
         return VerifyResult(checked, chains, None)
+
+
+def _split_points(db: Database, parts: int) -> list[str]:
+    """Chain keys splitting the chains into ``parts`` runs of about equal entries."""
+    with db.read() as s:
+        sizes = s.execute(
+            sa.select(AuditEntry.chain_key, sa.func.count())
+            .group_by(AuditEntry.chain_key)
+            .order_by(AuditEntry.chain_key)
+        ).all()
+    total = sum(n for _, n in sizes)
+    points: list[str] = []
+    running = 0
+    for key, n in sizes:
+        if running >= total * (len(points) + 1) / parts and len(points) < parts - 1:
+            points.append(key)
+        running += n
+    return points
+
+
+_worker_done: Any = None
+
+
+def _worker_start(done: Any) -> None:
+    global _worker_done
+    _worker_done = done
+
+
+def _worker_verify(url: str, low: str | None, high: str | None) -> VerifyResult:
+    from app.services.database import open_database
+
+    db = open_database(url)
+    last = [0]
+
+    def report(checked: int, _total: int) -> None:
+        with _worker_done.get_lock():
+            _worker_done.value += checked - last[0]
+        last[0] = checked
+
+    try:
+        return _verify_range(db, None, low, high, 0, report, None)
+    finally:
+        db.dispose()
+
+
+def _verify_parallel(
+    db: Database,
+    workers: int,
+    total: int,
+    progress: ProgressFn | None,
+    cancelled: CancelFn | None,
+) -> VerifyResult:
+    import multiprocessing
+
+    points = _split_points(db, workers)
+    bounds = list(zip([None, *points], [*points, None], strict=True))
+    ctx = multiprocessing.get_context("spawn")  # never fork a process holding Qt or a pool
+    done = ctx.Value("q", 0)
+    url = db.engine.url.render_as_string(hide_password=False)
+    with ctx.Pool(len(bounds), initializer=_worker_start, initargs=(done,)) as pool:
+        pending = [pool.apply_async(_worker_verify, (url, lo, hi)) for lo, hi in bounds]
+        while not all(p.ready() for p in pending):
+            next(p for p in pending if not p.ready()).wait(0.1)
+            if progress is not None:
+                progress(int(done.value), total)
+            if cancelled is not None and cancelled():
+                pool.terminate()
+                raise VerifyCancelled(f"Stopped after {int(done.value):,} of {total:,} entries.")
+        results = [p.get() for p in pending]
+    entries = chains = 0
+    for r in results:  # in chain order: the first fault of the first range that has one
+        if r.fault is not None:
+            return VerifyResult(entries + r.entries, chains + r.chains, r.fault)
+        entries += r.entries
+        chains += r.chains
+    if progress is not None:
+        progress(entries, total)
+    return VerifyResult(entries, chains, None)
+
+
+def verify_all(
+    db: Database,
+    chain_key: str | None = None,
+    *,
+    progress: ProgressFn | None = None,
+    cancelled: CancelFn | None = None,
+    workers: int | None = None,
+) -> VerifyResult:
+    """Recompute every chain (or one); the first bad entry (in chain_key, seq order) is named.
+
+    Payloads are stored as the canonical text that was hashed (the engines' JSON serializer;
+    JSON, not JSONB, on PostgreSQL), so the database puts each entry's canonical text together
+    and Python only hashes it, reading through the driver's own cursor. An entry that does not
+    match is checked again by the domain's rules (a payload stored otherwise, written before
+    0008 or by hand, is parsed and re-written) before it is named. From ``PARALLEL_FROM``
+    entries the chains are split by key between processes (``workers``, default: the cores,
+    at most ``MAX_WORKERS``), each reading its own run of chains.
+    """
+    total = _count(db, chain_key)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    if chain_key is not None or workers <= 1 or total < PARALLEL_FROM:
+        return _verify_range(db, chain_key, None, None, total, progress, cancelled)
+    return _verify_parallel(db, workers, total, progress, cancelled)
 
 
 def chain_entries(db: Database, chain_key: str) -> list[tuple[AuditEntryRow, bool]]:

@@ -196,7 +196,7 @@ class BoardModel(QAbstractItemModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         base = Qt.ItemFlag.ItemIsEnabled
         if not index.isValid():
-            return base
+            return Qt.ItemFlag.NoItemFlags  # the invisible root (Qt's model contract)
         if index.internalId() == _STAGE_ID:
             return base | Qt.ItemFlag.ItemIsDropEnabled
         return (

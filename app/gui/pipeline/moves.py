@@ -101,8 +101,7 @@ class MoveController(QObject):
         note = f"Undo: back to {STAGE_LABELS[last.from_stage]}"
         card = find_card(last.deal_id)
         if card is None:
-            self.undone_offboard.emit(last.deal_id)
-            self._run_plain(last, note)
+            self._run_plain(last, note)  # the board reads itself once the move is written
             return
         self._run(replace(card, version=last.version), last.from_stage, note, undo=True)
 
@@ -120,9 +119,13 @@ class MoveController(QObject):
                 note=note,
             ),
             label=f"Moving {last.title} back…",
-            on_success=lambda _r: self.ctx.events.say(f"Undone: {last.title}"),
+            on_success=lambda _r: self._undone_offboard(last),
             parent=self.widget,
         )
+
+    def _undone_offboard(self, last: DoneMove) -> None:
+        self.undone_offboard.emit(last.deal_id)
+        self.ctx.events.say(f"Undone: {last.title}")
 
     def _run(self, card: Card, to: DealStage, note: str | None, *, undo: bool) -> None:
         db = self.db

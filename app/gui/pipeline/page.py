@@ -457,7 +457,11 @@ class PipelinePage(QWidget):
         self.moves.undo(lambda deal_id: self.model.card_at(self.model.find(deal_id)))
 
     def _moved(self, card: Card) -> None:
-        self.model.replace_card(card)
+        result = self._loaded
+        if result is not None and card.stage not in result.board.filters.stages():
+            self.model.remove_card(card.deal_id)  # into a hidden (closed) column: off the board
+        else:
+            self.model.replace_card(card)
         if card.deal_id == self._selected:
             self.select_deal(card.deal_id)
         self._refresh_figures()
@@ -493,10 +497,7 @@ class PipelinePage(QWidget):
 
 def _detail_panel(ctx: AppContext, parent: QWidget) -> Any:
     """The deal panel beside the board."""
-    try:  # TEMPORARY while the panel is being written
-        from app.gui.pipeline.detail import DealDetailPanel
-    except ImportError:
-        return None
+    from app.gui.pipeline.detail import DealDetailPanel
 
     return DealDetailPanel(ctx, parent)
 

@@ -25,6 +25,7 @@ KINDS: dict[str, str] = {
     "clients": f"{_KINDS_PACKAGE}.records:ClientsImport",
     "listings": f"{_KINDS_PACKAGE}.records:ListingsImport",
     "escrows": f"{_KINDS_PACKAGE}.records:EscrowsImport",
+    "deals": f"{_KINDS_PACKAGE}.deals:DealsImport",
 }
 
 _extra: dict[str, type[ImportKind]] = {}

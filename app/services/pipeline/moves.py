@@ -22,7 +22,12 @@ from app.domain.errors import ConflictError
 from app.domain.pipeline import STAGE_LABELS, parse_stage, plan_move
 from app.services.audit import append_entry
 from app.services.database import Database
-from app.services.pipeline.common import acting_user_id, deal_id_for_ref, load_deal
+from app.services.pipeline.common import (
+    DealNotFound,
+    acting_user_id,
+    deal_id_for_ref,
+    load_deal,
+)
 from app.services.records import Acting
 
 EVENT_TYPE = "deal_stage_transition"
@@ -66,9 +71,17 @@ def move_deal(
     now: dt.datetime | None = None,
 ) -> MoveResult:
     """Move the deal; ``expected_version`` is the version the mover saw (None: the current)."""
-    at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    if now is not None and now.tzinfo is None:
+        raise ValueError("the time of a move must be timezone-aware")
     with db.session() as s:
+        if s.get_bind().dialect.name == "sqlite":
+            # Take the database's write lock before reading the deal: a read that another
+            # writer overtakes could not become a write ("database is locked", not a conflict).
+            s.execute(sa.text("UPDATE deals SET version = version WHERE 0"))
         deal, actor = load_deal(s, db, acting, deal_id)
+        # Taken after the deal is read: a move another workstation committed before that read
+        # is then always timed before this one (the timeline orders events by recorded_at).
+        at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
         version = deal.version
         if expected_version is not None and version != expected_version:
             raise _stale(deal.title)
@@ -135,4 +148,8 @@ def move_deal_by_ref(
     to_stage = parse_stage(stage, "STAGE")
     with db.read() as s:
         deal_id = deal_id_for_ref(s, ref)
-    return move_deal(db, deal_id, to_stage, note=note, acting=acting, now=now)
+    try:
+        return move_deal(db, deal_id, to_stage, note=note, acting=acting, now=now)
+    except DealNotFound:
+        # A deal the person may not see reads as an unknown ref (its id is not given away).
+        raise DealNotFound(f"There is no deal with the ref {ref.strip()!r}.") from None
