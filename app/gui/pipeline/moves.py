@@ -126,6 +126,7 @@ class MoveController(QObject):
     def _undone_offboard(self, last: DoneMove) -> None:
         self.undone_offboard.emit(last.deal_id)
         self.ctx.events.say(f"Undone: {last.title}")
+        self.ctx.events.changed("deals")
 
     def _run(self, card: Card, to: DealStage, note: str | None, *, undo: bool) -> None:
         db = self.db

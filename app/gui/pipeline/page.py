@@ -97,7 +97,7 @@ class PipelinePage(QWidget):
         self.moves = MoveController(ctx, self)
         self.moves.moved.connect(self._moved)
         self.moves.conflicted.connect(lambda _id: self.reload())
-        self.moves.undone_offboard.connect(lambda _id: self.reload())
+        self.moves.undone_offboard.connect(self._undone_offboard)
         self.verifier = VerifyHistory(ctx, self)
 
         title = QLabel("Pipeline")
@@ -333,15 +333,21 @@ class PipelinePage(QWidget):
             return
         total = sum(f.count for f in result.board.columns)
         if total == 0:
-            filtered = self.filters() != BoardFilters(hide_closed=self.hide_closed.isChecked())
-            self.status_label.setText(
-                "No deal matches these filters." if filtered
-                else "No deals yet: import them (python main.py import deals FILE) "
-                "or fill the database with demo data."
-            )  # fmt: skip
+            everything = BoardFilters()
+            if self.filters() == everything:
+                text = (
+                    "No deals yet: import them (python main.py import deals FILE) "
+                    "or fill the database with demo data."
+                )
+            elif self.filters() == BoardFilters(hide_closed=True):
+                text = "Every deal is closed: untick Hide closed to see them."
+            else:
+                text = "No deal matches these filters."
+            self.status_label.setText(text)
         else:
+            noun = "deal" if total == 1 else "deals"
             self.status_label.setText(
-                f"{total:,} deals · drag a card to another column, or select it and press "
+                f"{total:,} {noun} · drag a card to another column, or select it and press "
                 "Ctrl+Left / Ctrl+Right · Ctrl+Z takes the last move back"
             )
 
@@ -467,6 +473,12 @@ class PipelinePage(QWidget):
         self._refresh_figures()
         self._own_changes += 1
         self.ctx.events.changed(events.DEALS)
+
+    def _undone_offboard(self, _deal_id: int) -> None:
+        """A deal the filters hide went back: read the board (the 'deals' change that follows
+        is this one)."""
+        self._own_changes += 1
+        self.reload()
 
     def _refresh_figures(self) -> None:
         db, result = self._db, self._loaded

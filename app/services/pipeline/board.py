@@ -107,9 +107,12 @@ def _where(filters: BoardFilters, scope: sa.ColumnElement[bool] | None) -> list[
         conds.append(Deal.deal_type == filters.deal_type)
     text = filters.text.strip()
     if text:
-        like = f"%{text.lower()}%"
+        needle = text.lower()  # % and _ are matched as typed (autoescape)
         conds.append(
-            sa.or_(sa.func.lower(Deal.title).like(like), sa.func.lower(Deal.ref).like(like))
+            sa.or_(
+                sa.func.lower(Deal.title).contains(needle, autoescape=True),
+                sa.func.lower(Deal.ref).contains(needle, autoescape=True),
+            )
         )
     conds.append(Deal.pipeline_stage.in_(filters.stages()))
     return conds
@@ -218,13 +221,14 @@ def load_board(
     currency: str,
     acting: Acting = None,
     *,
-    closed_card_limit: int = CLOSED_CARD_LIMIT,
+    closed_card_limit: int | None = None,
 ) -> Board:
     with db.read() as s:
         actor = resolve_actor(s, db, acting)
         conds = _where(filters, deal_scope(actor))
         columns = _columns(s, conds, filters, currency)
-        cards = _cards(s, conds, filters, closed_card_limit)
+        limit = CLOSED_CARD_LIMIT if closed_card_limit is None else closed_card_limit
+        cards = _cards(s, conds, filters, limit)
     return Board(filters, currency, columns, cards)
 
 
