@@ -11,8 +11,10 @@ Measurements (one JSON line each):
   beforehand and not timed). Budget: ≤ 5 s for 1,000,000 entries (the figure is also given
   per million).
 - ``board``: the Pipeline page (offscreen, 1600×900) from ``reload()`` to the first paint of
-  the loaded cards: the board read in the worker plus applying it and painting. Median of
-  ``--runs``. Budget: ≤ 300 ms with the demo's ~5,000 open deals.
+  the loaded cards: the column figures and each column's first cards read in the worker, then
+  applied and painted (the rest of the cards are read after that paint; ``all_cards_read_ms``
+  is until they are in). Median of ``--runs``. Budget: ≤ 300 ms to the first paint with the
+  demo's ~5,900 open deals.
 - ``scroll``: a column holding 2,000 cards scrolled by one wheel step (3 × 24 px) at a time
   from top to bottom; each step's synchronous repaint of the column is timed. Budget: every
   frame ≤ 16 ms (max reported, with the median). The column's first paint (fonts and a
@@ -180,9 +182,8 @@ def _page(url: str):  # type: ignore[no-untyped-def]
 def bench_board(url: str, runs: int) -> None:
     from PySide6.QtCore import QEvent, QObject
 
-    from app.domain.enums import DealStatus
-
     app, ctx, page, db = _page(url)
+    CLOSED = ("closed_won", "closed_lost")
     painted: list[float] = []
 
     class PaintWatch(QObject):
@@ -196,11 +197,10 @@ def bench_board(url: str, runs: int) -> None:
     first_view.viewport().installEventFilter(watch)
     page._on_opened(db, None)
     _wait(app, lambda: page._loaded is not None)
-    open_deals = sum(
-        1 for cards in page._loaded.board.cards.values() for c in cards
-        if c.status is DealStatus.OPEN
-    )  # fmt: skip
+    _wait(app, lambda: not ctx.ops.active())
+    open_deals = sum(f.count for f in page._loaded.board.columns if f.stage.value not in CLOSED)
     results: list[float] = []
+    complete: list[float] = []
     for _ in range(runs):
         page._loaded = None
         painted.clear()
@@ -208,6 +208,8 @@ def bench_board(url: str, runs: int) -> None:
         page.reload()
         _wait(app, lambda: bool(painted))
         results.append((painted[0] - t0) * 1000)
+        _wait(app, lambda: not ctx.ops.active())  # the rest of the cards, read after the paint
+        complete.append((time.perf_counter() - t0) * 1000)
     median = statistics.median(results)
     emit(
         {
@@ -218,6 +220,7 @@ def bench_board(url: str, runs: int) -> None:
             "runs": runs,
             "median_ms": round(median, 1),
             "max_ms": round(max(results), 1),
+            "all_cards_read_ms": round(statistics.median(complete), 1),
             "budget_ms": BOARD_BUDGET_MS,
             "within_budget": median <= BOARD_BUDGET_MS,
         }

@@ -120,3 +120,27 @@ def test_a_move_of_its_own_moves_the_card_without_reading_the_board_again(
             assert s.scalar(sa.select(Deal.version).where(Deal.id == card.deal_id)) == 2
     finally:
         db.dispose()
+
+
+def test_a_column_paints_its_first_cards_then_reads_the_rest(
+    qtbot, make_window: WindowFactory, board_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.gui.pipeline import page as page_module
+
+    monkeypatch.setattr(page_module, "FIRST_CARDS", 1)
+    window = make_window()
+    appended: list[tuple[str, int, int]] = []
+    window.open_database(ExplicitUrl(f"sqlite:///{board_db}"))
+    wait_settled(qtbot, window)
+    page = window.page_widget("pipeline")
+    assert isinstance(page, PipelinePage)
+    page.model.rowsInserted.connect(
+        lambda parent, first, last: appended.append((str(parent.data()), first, last))
+    )
+    assert window.show_page("pipeline")
+    qtbot.waitUntil(lambda: stage_titles(page, DealStage.PROPOSAL) == ["Deal 3", "Deal 2"],
+                    timeout=5000)  # fmt: skip
+    qtbot.waitUntil(lambda: not page.ctx.ops.active(), timeout=3000)
+    assert appended == [("Proposal", 1, 1)]  # the first card painted, the second read after
+    assert page.columns[DealStage.PROPOSAL].count.text() == "2"
+    assert stage_titles(page, DealStage.QUALIFICATION) == ["Deal 1"]

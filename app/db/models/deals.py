@@ -34,6 +34,17 @@ class Deal(Base, Versioned):
         sa.Index("ix_deals_stage_agent", "pipeline_stage", "agent_id"),
         sa.Index("ix_deals_agent_status", "agent_id", "status"),
         sa.Index("ix_deals_agent_created", "agent_id", "created_at"),
+        # The board (0008): a column's most recently moved cards, and the column figures read
+        # from the index alone.
+        sa.Index("ix_deals_stage_moved", "pipeline_stage", "stage_changed_at", "id"),
+        sa.Index(
+            "ix_deals_stage_figures",
+            "pipeline_stage",
+            "estimated_value_currency",
+            "agent_id",
+            "estimated_value_amount",
+            "confidence",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +64,9 @@ class Deal(Base, Versioned):
     actual_close_date: Mapped[dt.date | None] = mapped_column(sa.Date)
     confidence: Mapped[Decimal] = mapped_column(Rate())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: When the deal last changed stage (its latest stage event): what a board card shows
+    #: without reading the history. Written by each move in the move's transaction.
+    stage_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class DealStageEvent(Base):

@@ -124,6 +124,20 @@ class BoardModel(QAbstractItemModel):
             self._cards[dst].insert(0, card)
             self.endInsertRows()
 
+    def append_cards(self, stage: DealStage, cards: list[Card]) -> None:
+        """More of a column's cards, read after the first ones (those already here skipped)."""
+        if stage not in self._stages:
+            return
+        s = self._stages.index(stage)
+        have = {c.deal_id for column in self._cards for c in column}
+        new = [c for c in cards if c.deal_id not in have]
+        if not new:
+            return
+        first = len(self._cards[s])
+        self.beginInsertRows(self.createIndex(s, 0, _STAGE_ID), first, first + len(new) - 1)
+        self._cards[s].extend(new)
+        self.endInsertRows()
+
     def remove_card(self, deal_id: int) -> None:
         old = self.find(deal_id)
         if old.isValid():

@@ -11,11 +11,12 @@ column figures again; the card has already moved.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -54,6 +55,7 @@ from app.services.pipeline.board import (
     board_choices,
     load_board,
     load_figures,
+    load_more,
 )
 
 if TYPE_CHECKING:
@@ -62,20 +64,26 @@ if TYPE_CHECKING:
 
 #: Remote changes arriving close together are read once.
 RELOAD_DEBOUNCE_MS = 250
+#: Cards per column read before the first paint (a tall screen shows ~10); the rest follow.
+FIRST_CARDS = 60
+#: The rest of the cards are read after the first paint, or after this long without one.
+PAINT_FALLBACK_MS = 100
 SETTINGS = "pipeline"
 
 
 @dataclass(frozen=True)
 class Loaded:
     board: Board
-    choices: BoardChoices
+    choices: BoardChoices | None  # None: not read again (the filters already offer them)
     now: dt.datetime
 
 
-def read_board(db: Database, filters: BoardFilters) -> Loaded:
-    """Runs on a worker."""
+def read_board(db: Database, filters: BoardFilters, choices: bool = True) -> Loaded:
+    """Runs on a worker: the figures and each column's first cards (the rest follow)."""
     currency = office.get_currency(db)
-    return Loaded(load_board(db, filters, currency), board_choices(db), dt.datetime.now(dt.UTC))
+    board = load_board(db, filters, currency, first=FIRST_CARDS)
+    offered = board_choices(db) if choices else None
+    return Loaded(board, offered, dt.datetime.now(dt.UTC))
 
 
 class PipelinePage(QWidget):
@@ -215,6 +223,11 @@ class PipelinePage(QWidget):
         QShortcut(QKeySequence.StandardKey.Undo, self, self.undo)
         QShortcut(QKeySequence.StandardKey.Find, self, self.search.setFocus)
         QShortcut(QKeySequence("Ctrl+M"), self, self._move_menu_at_card)
+        self._rest_pending: Callable[[], None] | None = None
+        self._rest_fallback = QTimer(self, singleShot=True, interval=PAINT_FALLBACK_MS)
+        self._rest_fallback.timeout.connect(self._start_the_rest)  # a board never painted
+        for column in self.columns.values():
+            column.view.viewport().installEventFilter(self)
         self._reload_timer = QTimer(self, singleShot=True, interval=RELOAD_DEBOUNCE_MS)
         self._reload_timer.timeout.connect(self._refresh_when_shown)
 
@@ -302,7 +315,7 @@ class PipelinePage(QWidget):
                 self.ctx.ops.present(exc, self)
 
         self.ctx.ops.run(
-            partial(read_board, db, self.filters()),
+            partial(read_board, db, self.filters(), not self._choices_set),
             label="Reading the pipeline…",
             on_success=loaded,
             on_error=failed,
@@ -312,7 +325,8 @@ class PipelinePage(QWidget):
     def _show(self, result: Loaded) -> None:
         scroll = {s: c.view.verticalScrollBar().value() for s, c in self.columns.items()}
         self._loaded = result
-        self._set_choices(result.choices)
+        if result.choices is not None:
+            self._set_choices(result.choices)
         self.delegate.set_now(result.now)
         board = result.board
         self.model.set_board(list(STAGES), board.cards)
@@ -326,6 +340,53 @@ class PipelinePage(QWidget):
         self._update_status()
         if self._selected is not None:
             self.select_deal(self._selected)
+        # The rest is read once the first cards are on screen: a worker running Python while the
+        # window paints would share the interpreter with the paint (the dashboard's lesson).
+        self._rest_pending = partial(self._read_the_rest, board, scroll)
+        self._rest_fallback.start()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self._rest_pending is not None:
+            QTimer.singleShot(0, self._start_the_rest)
+        return super().eventFilter(watched, event)
+
+    def _start_the_rest(self) -> None:
+        start, self._rest_pending = self._rest_pending, None
+        self._rest_fallback.stop()
+        if start is not None:
+            start()
+
+    def _read_the_rest(self, board: Board, scroll: dict[DealStage, int]) -> None:
+        """After the first paint: the cards beyond each column's first ones."""
+        db = self._db
+        more = {
+            stage: len(cards)
+            for stage, cards in board.cards.items()
+            if (f := board.figures(stage)) is not None and f.count > len(cards)
+            and len(cards) >= FIRST_CARDS
+        }  # fmt: skip
+        if db is None or not more:
+            return
+        generation = self._generation
+
+        def arrived(rest: dict[DealStage, list[Card]]) -> None:
+            if generation != self._generation:
+                return
+            for stage, cards in rest.items():
+                self.model.append_cards(stage, cards)
+                column = self.columns[stage]
+                figures = board.figures(stage)
+                column.set_figures(figures, len(self.model.cards(stage)), board.currency)
+                column.view.verticalScrollBar().setValue(scroll[stage])
+            if self._selected is not None and self.current_card() is not None:
+                self.select_deal(self._selected)
+
+        self.ctx.ops.run(
+            partial(load_more, db, board.filters, more),
+            label="Reading the rest of the pipeline…",
+            on_success=arrived,
+            parent=self,
+        )
 
     def _update_status(self) -> None:
         result = self._loaded

@@ -190,7 +190,7 @@ class PipelineGenerator:
             ("id", "ref", "agent_id", "title", "asset_type", "deal_type", "pipeline_stage",
              "status", "lead_source", "estimated_value_amount", "estimated_value_currency",
              "expected_close_date", "actual_close_date", "confidence", "created_at", "version",
-             "updated_at"),
+             "updated_at", "stage_changed_at"),
         )  # fmt: skip
         self.add_event = w.table(
             "deal_stage_events",
@@ -385,7 +385,7 @@ class PipelineGenerator:
         self.add_deal(
             (deal.id, f"DL-{deal.id:06d}", agent.id, title, asset, deal_type, final, status,
              source, value, currency, expected, actual_close, Decimal(f"{confidence:.2f}"),
-             created, version, last if version > 1 else None),
+             created, version, last if version > 1 else None, last),
         )  # fmt: skip
         stats = self.ctx.stats
         stats.add(agent.id, self.clock.local_date(created), "deals_created")

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.db.models import Deal, DealContact, DealStageEvent, User
+from app.db.models import Deal, DealContact, User
 from app.db.types import ScaledDecimal
 from app.domain.enums import ContactRole, DealStage, DealStatus
 from app.domain.money import quantize
@@ -156,63 +156,62 @@ def _columns(
 
 
 def _cards(
-    s: Session, conds: list[Any], filters: BoardFilters, limit: int
+    s: Session,
+    conds: list[Any],
+    filters: BoardFilters,
+    windows: dict[DealStage, tuple[int, int]],
 ) -> dict[DealStage, list[Card]]:
+    """Each stage's cards in ``windows[stage] = (skip, take)``, most recently moved first."""
     cols = (
         Deal.id, Deal.ref, Deal.version, Deal.pipeline_stage, Deal.status, Deal.title,
         Deal.asset_type, Deal.deal_type, Deal.agent_id, User.first_name, User.last_name,
         Deal.estimated_value_amount, Deal.estimated_value_currency, Deal.confidence,
-        Deal.created_at, Deal.updated_at,
+        Deal.created_at, Deal.stage_changed_at,
     )  # fmt: skip
     base = sa.select(*cols).join(User, User.id == Deal.agent_id)
-    open_stages = [st for st in filters.stages() if st not in CLOSED_STAGES]
-    closed_stages = [st for st in filters.stages() if st in CLOSED_STAGES]
-    rows: list[Any] = []
-    if open_stages:
-        open_conds = [*conds, Deal.pipeline_stage.in_(open_stages)]
-        rows.extend(s.execute(base.where(*open_conds)).all())
-    for stage in closed_stages:
+    per_stage: dict[DealStage, list[Any]] = {}
+    for stage, (skip, take) in windows.items():
+        if take <= 0:
+            continue
         stmt = (
             base.where(*conds, Deal.pipeline_stage == stage)
-            .order_by(Deal.actual_close_date.desc(), Deal.id.desc())
-            .limit(limit)
+            .order_by(Deal.stage_changed_at.desc(), Deal.id.desc())
+            .offset(skip)
+            .limit(take)
         )
-        rows.extend(s.execute(stmt).all())
-    ids = [r.id for r in rows]
-    last_moves: dict[int, dt.datetime] = {}
+        # Core, not the ORM: thousands of plain rows, no identity map to fill.
+        per_stage[stage] = list(s.connection().execute(stmt))
+    ids = [r.id for rows in per_stage.values() for r in rows]
     principals: dict[int, str] = {}
     for chunk in (ids[i : i + 5000] for i in range(0, len(ids), 5000)):
-        last_moves.update(
-            (int(k), v)
-            for k, v in s.execute(
-                sa.select(DealStageEvent.deal_id, sa.func.max(DealStageEvent.recorded_at))
-                .where(DealStageEvent.deal_id.in_(chunk))
-                .group_by(DealStageEvent.deal_id)
-            ).all()
-        )
         principals.update(
             (int(k), v)
-            for k, v in s.execute(
+            for k, v in s.connection().execute(
                 sa.select(DealContact.deal_id, sa.func.min(DealContact.name))
                 .where(DealContact.deal_id.in_(chunk), DealContact.role == ContactRole.PRINCIPAL)
                 .group_by(DealContact.deal_id)
-            ).all()
+            )
         )
-    cards: dict[DealStage, list[Card]] = {st: [] for st in filters.stages()}
-    for r in rows:
-        stage = DealStage(r.pipeline_stage)
-        moved = last_moves.get(r.id) or r.updated_at or r.created_at
-        cards[stage].append(
+    cards: dict[DealStage, list[Card]] = {st: [] for st in windows}
+    for stage, rows in per_stage.items():
+        cards[stage] = [
             Card(
                 r.id, r.ref, r.version, stage, DealStatus(r.status), r.title,
                 principals.get(r.id), r.asset_type, r.deal_type, r.agent_id,
                 f"{r.first_name} {r.last_name}".strip(), r.estimated_value_amount,
-                r.estimated_value_currency, r.confidence, moved,
+                r.estimated_value_currency, r.confidence, r.stage_changed_at or r.created_at,
             )
-        )  # fmt: skip
-    for stage_cards in cards.values():
-        stage_cards.sort(key=lambda c: (c.last_move_at, c.deal_id), reverse=True)
+            for r in rows
+        ]  # fmt: skip
     return cards
+
+
+def stage_limit(stage: DealStage, closed_card_limit: int | None = None) -> int | None:
+    """How many cards a column draws at most: every card of an open stage, the most recent
+    ``CLOSED_CARD_LIMIT`` of a closed one."""
+    if stage in CLOSED_STAGES:
+        return CLOSED_CARD_LIMIT if closed_card_limit is None else closed_card_limit
+    return None
 
 
 def load_board(
@@ -222,14 +221,42 @@ def load_board(
     acting: Acting = None,
     *,
     closed_card_limit: int | None = None,
+    first: int | None = None,
 ) -> Board:
+    """The column figures and the cards; with ``first``, only each column's first ``first``
+    cards (a screenful and some: the board paints them at once and reads the rest with
+    ``load_more``)."""
+    big = 1 << 30
+    windows: dict[DealStage, tuple[int, int]] = {}
+    for stage in filters.stages():
+        cap = stage_limit(stage, closed_card_limit)
+        take = min(x for x in (cap, first, big) if x is not None)
+        windows[stage] = (0, take)
     with db.read() as s:
         actor = resolve_actor(s, db, acting)
         conds = _where(filters, deal_scope(actor))
         columns = _columns(s, conds, filters, currency)
-        limit = CLOSED_CARD_LIMIT if closed_card_limit is None else closed_card_limit
-        cards = _cards(s, conds, filters, limit)
+        cards = _cards(s, conds, filters, windows)
     return Board(filters, currency, columns, cards)
+
+
+def load_more(
+    db: Database,
+    filters: BoardFilters,
+    drawn: dict[DealStage, int],
+    acting: Acting = None,
+    *,
+    closed_card_limit: int | None = None,
+) -> dict[DealStage, list[Card]]:
+    """The cards after the ``drawn[stage]`` first of each column, up to the column's limit."""
+    windows: dict[DealStage, tuple[int, int]] = {}
+    for stage, skip in drawn.items():
+        cap = stage_limit(stage, closed_card_limit)
+        windows[stage] = (skip, (1 << 30) if cap is None else cap - skip)
+    with db.read() as s:
+        actor = resolve_actor(s, db, acting)
+        conds = _where(filters, deal_scope(actor))
+        return _cards(s, conds, filters, windows)
 
 
 def load_figures(

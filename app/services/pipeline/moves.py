@@ -97,6 +97,7 @@ def move_deal(
                 actual_close_date=plan.actual_close_date,
                 version=version + 1,
                 updated_at=at,
+                stage_changed_at=at,
             )
             .execution_options(synchronize_session=False)
         )

@@ -143,6 +143,7 @@ class DealsImport(ImportKind):
             "actual_close_date": created.date() if stage in CLOSED_STAGES else None,
             "confidence": row[self.CONFIDENCE],
             "created_at": created,
+            "stage_changed_at": created,
             "version": 1,
         }
 
