@@ -14,9 +14,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Slot
+from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QObject, QPoint, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -43,6 +43,7 @@ from app.gui.pages import page
 from app.gui.pipeline.board_model import BoardModel
 from app.gui.pipeline.card_delegate import DealCardDelegate
 from app.gui.pipeline.column import StageColumn
+from app.gui.pipeline.detail import DealDetailPanel
 from app.gui.pipeline.moves import MoveController
 from app.gui.pipeline.verify import VerifyHistory
 from app.services import office
@@ -68,6 +69,11 @@ RELOAD_DEBOUNCE_MS = 250
 FIRST_CARDS = 60
 #: The rest of the cards are read after the first paint, or after this long without one.
 PAINT_FALLBACK_MS = 100
+#: The deal panel beside the board: its narrowest and its first width (then as the person left
+#: it, kept in QSettings).
+DETAIL_MIN_WIDTH = 360
+DETAIL_WIDTH = 440
+SPLITTER_KEY = "pipeline/splitter"
 SETTINGS = "pipeline"
 
 
@@ -207,14 +213,17 @@ class PipelinePage(QWidget):
         self.board_area.setWidgetResizable(True)
         self.board_area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
-        self.detail = _detail_panel(ctx, self)
+        self.detail = DealDetailPanel(ctx, self)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("pipelineSplitter")
         self.splitter.addWidget(self.board_area)
-        if self.detail is not None:
-            self.splitter.addWidget(self.detail)
-            self.splitter.setStretchFactor(0, 3)
-            self.splitter.setStretchFactor(1, 1)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setCollapsible(0, False)
+        self.detail.setMinimumWidth(DETAIL_MIN_WIDTH)
+        self._splitter_sized = False
+        self.splitter.splitterMoved.connect(self._save_splitter)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addWidget(self.status_label)
@@ -280,6 +289,12 @@ class PipelinePage(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if not self._splitter_sized:
+            self._splitter_sized = True
+            state = self.ctx.settings.qsettings.value(SPLITTER_KEY)
+            if not (isinstance(state, QByteArray) and self.splitter.restoreState(state)):
+                width = max(self.splitter.width(), DETAIL_WIDTH * 3)
+                self.splitter.setSizes([width - DETAIL_WIDTH, DETAIL_WIDTH])
         if self._stale or (self._loaded is None and self._db is not None):
             self.reload()
 
@@ -455,8 +470,7 @@ class PipelinePage(QWidget):
             if column.view is not view:
                 column.view.selectionModel().clearSelection()
         self._selected = card.deal_id
-        if self.detail is not None:
-            self.detail.show_deal(card.deal_id)
+        self.detail.show_deal(card.deal_id)
 
     def select_deal(self, deal_id: int) -> bool:
         index = self.model.find(deal_id)
@@ -535,6 +549,9 @@ class PipelinePage(QWidget):
         self._own_changes += 1
         self.ctx.events.changed(events.DEALS)
 
+    def _save_splitter(self, *_: object) -> None:
+        self.ctx.settings.qsettings.setValue(SPLITTER_KEY, self.splitter.saveState())
+
     def _undone_offboard(self, _deal_id: int) -> None:
         """A deal the filters hide went back: read the board (the 'deals' change that follows
         is this one)."""
@@ -566,13 +583,6 @@ class PipelinePage(QWidget):
 
     def verify_history(self) -> None:
         self.verifier.run()
-
-
-def _detail_panel(ctx: AppContext, parent: QWidget) -> Any:
-    """The deal panel beside the board."""
-    from app.gui.pipeline.detail import DealDetailPanel
-
-    return DealDetailPanel(ctx, parent)
 
 
 @page("pipeline", "Pipeline", order=15, icon="pipeline", tooltip="Deals by stage")
