@@ -97,7 +97,7 @@ def bench_move(url: str, count: int) -> None:
     )
 
 
-def bench_verify(url: str) -> None:
+def bench_verify(url: str, workers: int | None = None) -> None:
     import sqlalchemy as sa
 
     from app.db.models import AuditEntry
@@ -108,7 +108,7 @@ def bench_verify(url: str) -> None:
     db = open_database(url)
     verify_all(db, "deal:1")  # warm the connection and the statement cache
     t0 = time.perf_counter()
-    result = verify_all(db)
+    result = verify_all(db, workers=workers)
     verify_s = time.perf_counter() - t0
     # The same bytes, built untimed, then hashed with nothing else going on.
     blobs: list[bytes] = []
@@ -134,6 +134,7 @@ def bench_verify(url: str) -> None:
             "backend": backend(url),
             "entries": result.entries,
             "chains": result.chains,
+            "workers": workers if workers is not None else "default",
             "intact": result.intact,
             "verify_s": round(verify_s, 3),
             "verify_s_per_million": round(per_million, 3),
@@ -316,6 +317,7 @@ def main() -> int:
     )  # fmt: skip
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--column-cards", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=None, help="verify: processes")
     args = parser.parse_args()
     from app.gui.responsiveness import SWITCH_INTERVAL_S
 
@@ -327,7 +329,7 @@ def main() -> int:
     if "scroll" in args.only:
         bench_scroll(url, args.column_cards)
     if "verify" in args.only:
-        bench_verify(url)
+        bench_verify(url, args.workers)
     if "move" in args.only:
         bench_move(url, args.moves // 2)
     return 0
