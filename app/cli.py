@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from app.domain.enums import Role
+from app.domain.enums import CommissionStatus, Role
 from app.domain.errors import DatabaseProblem, PerfDeskError
 
 if TYPE_CHECKING:
@@ -226,6 +226,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _global_options(pipeline, suppress=True)
     pipeline.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
+    commissions = reports.add_parser(
+        "commissions",
+        help="the commission ledger's totals by status and each agent's gross and net",
+        description="Commission amounts by status and each agent's gross, adjustments and net "
+        "(SPEC §6), over the commissions the acting person (--as) may see, in the office's "
+        "currency (other currencies apart). With --as-of, only what was created by the end of "
+        "that day (UTC) counts.",
+    )
+    _global_options(commissions, suppress=True)
+    commissions.add_argument("--agent", metavar="EMAIL", default=None, help="only this agent's")
+    commissions.add_argument(
+        "--status", default=None, choices=[c.value for c in CommissionStatus],
+        help="only commissions in this status",
+    )  # fmt: skip
+    commissions.add_argument("--deal", metavar="REF", default=None, help="only this deal's")
+    commissions.add_argument(
+        "--from", dest="created_from", metavar="YYYY-MM-DD", type=_iso_date, default=None,
+        help="created on or after this day (UTC)",
+    )  # fmt: skip
+    commissions.add_argument(
+        "--to", dest="created_to", metavar="YYYY-MM-DD", type=_iso_date, default=None,
+        help="created on or before this day (UTC)",
+    )  # fmt: skip
+    commissions.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
     return parser
 
 
@@ -556,6 +580,41 @@ def cmd_report_pipeline(s: CommandContext) -> int:
     return EXIT_OK
 
 
+def cmd_report_commissions(s: CommandContext) -> int:
+    from app.services.commissions.report import commission_report, report_filters, report_json
+
+    db = s.database()
+    args = s.args
+    filters = report_filters(
+        db,
+        agent_email=args.agent,
+        status=args.status,
+        deal_ref=args.deal,
+        created_from=args.created_from,
+        created_to=args.created_to,
+    )
+    data = report_json(commission_report(db, filters, as_of=args.as_of, acting=args.acting_email))
+    if args.json:
+        import json
+
+        print(json.dumps(data, indent=2))
+        return EXIT_OK
+    print(f"{'status':<12} {'amount':>18}   ({data['currency']})")
+    for status, amount in data["by_status"].items():
+        print(f"{status:<12} {amount:>18}")
+    print()
+    print(f"{'agent':<40} {'gross':>16} {'adjustments':>14} {'net':>16}")
+    for agent in data["agents"]:
+        print(
+            f"{agent['email']:<40} {agent['gross']:>16} {agent['adjustments']:>14} "
+            f"{agent['net']:>16}"
+        )
+    for code, section in data["other_currencies"].items():
+        amounts = ", ".join(f"{k} {v}" for k, v in section["by_status"].items())
+        print(f"\nin {code}: {amounts}")
+    return EXIT_OK
+
+
 def cmd_deal_move(s: CommandContext) -> int:
     from app.services.pipeline.moves import move_deal_by_ref
 
@@ -584,6 +643,7 @@ COMMANDS: dict[str, Callable[[CommandContext], int]] = {
     "import": cmd_import,
     "report agents": cmd_report_agents,
     "report pipeline": cmd_report_pipeline,
+    "report commissions": cmd_report_commissions,
     "jobs run": cmd_jobs_run,
     "deal move": cmd_deal_move,
     "audit verify": cmd_audit_verify,

@@ -26,6 +26,7 @@ BUILTIN_PAGE_MODULES: tuple[str, ...] = (
     "app.gui.dashboard.page",
     "app.gui.people.page",
     "app.gui.pipeline.page",
+    "app.gui.commissions.page",
     "app.gui.records.pages",
     "app.gui.settings.page",
 )

@@ -39,6 +39,8 @@ class CommissionRecord(Base, Versioned):
             name="dispute_has_origin_and_reason",
         ),
         sa.Index("ix_commission_records_agent_status", "agent_id", "status"),
+        # The ledger (0008): its newest records first, page by page.
+        sa.Index("ix_commission_records_created", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

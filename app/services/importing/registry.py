@@ -26,6 +26,7 @@ KINDS: dict[str, str] = {
     "listings": f"{_KINDS_PACKAGE}.records:ListingsImport",
     "escrows": f"{_KINDS_PACKAGE}.records:EscrowsImport",
     "deals": f"{_KINDS_PACKAGE}.deals:DealsImport",
+    "commissions": f"{_KINDS_PACKAGE}.commissions:CommissionsImport",
 }
 
 _extra: dict[str, type[ImportKind]] = {}
