@@ -26,7 +26,8 @@ payloads kept as the exact text that was hashed.
   the last move") need not read 500,000 stage events (under row-level security, each one
   checked) for 6,000 cards; with the index ``ix_deals_stage_moved`` a column's most recently
   moved cards are read in order, and ``ix_deals_stage_figures`` answers the column figures from
-  the index alone.
+  the index alone. ``ix_commission_records_created`` serves the commission ledger's pages
+  (newest first).
 
 For the rest SQLite has nothing to do (one window, and the services apply the same rules).
 
@@ -80,6 +81,8 @@ def upgrade() -> None:
              "confidence"],
             unique=False,
         )  # fmt: skip
+    with op.batch_alter_table("commission_records", schema=None) as batch_op:
+        batch_op.create_index("ix_commission_records_created", ["created_at", "id"], unique=False)
     if op.get_bind().dialect.name != "postgresql":
         return
     for table, kind in KINDS.items():
@@ -107,6 +110,8 @@ def _deal_policies() -> list[security.Policy]:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("commission_records", schema=None) as batch_op:
+        batch_op.drop_index("ix_commission_records_created")
     with op.batch_alter_table("deals", schema=None) as batch_op:
         batch_op.drop_index("ix_deals_stage_figures")
         batch_op.drop_index("ix_deals_stage_moved")
