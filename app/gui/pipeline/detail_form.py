@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from functools import partial
 
 from PySide6.QtCore import QDate, Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -31,88 +29,20 @@ from PySide6.QtWidgets import (
 
 from app.domain.money import format_money, parse_decimal
 from app.domain.pipeline import STAGE_LABELS
-from app.gui import theme
-from app.gui.field_message import ERROR, FieldMessage
-from app.gui.records.dialog import INVALID, sentence
+from app.gui import form_fields
+from app.gui.field_message import FieldMessage
+from app.gui.form_fields import invalid_style as invalid_style  # the deal dialogs' too
 from app.gui.records.format import full_time, local_date
 from app.gui.records.widgets import MoneyEdit
 from app.services.pipeline.detail import DealFields, DealInfo, EditChoices, field_label
 
 
-def invalid_style() -> str:
-    """The stylesheet marking an input whose value is refused."""
-    error = theme.colors()["error"]
-    return (
-        f'QLineEdit[{INVALID}="true"], QPlainTextEdit[{INVALID}="true"], '
-        f'QComboBox[{INVALID}="true"] '
-        f"{{ border: 1px solid {error}; border-radius: 3px; padding: 2px; }}"
-    )
-
-
-class FieldSet:
-    """The inputs of one QFormLayout, by field name, each with a FieldMessage under it."""
+class FieldSet(form_fields.FieldSet):
+    """The inputs of one QFormLayout, each with a FieldMessage under it (``form_fields``); a
+    field is named as the deal service names it."""
 
     def __init__(self, form: QFormLayout, label: Callable[[str], str] = field_label) -> None:
-        self.form = form
-        self.label = label
-        self.inputs: dict[str, QWidget] = {}
-        self.messages: dict[str, FieldMessage] = {}
-
-    def add(self, name: str, text: str, widget: QWidget) -> QWidget:
-        self.inputs[name] = widget
-        message = FieldMessage()
-        message.setObjectName(f"{name}Message")
-        self.messages[name] = message
-        self.form.addRow(text, widget)
-        self.form.addRow("", message)
-        clear = partial(self.clear_field, name)
-        if isinstance(widget, QLineEdit):
-            widget.textEdited.connect(clear)
-        elif isinstance(widget, QPlainTextEdit):
-            widget.textChanged.connect(clear)
-        elif isinstance(widget, QComboBox):
-            widget.currentTextChanged.connect(clear)
-        elif isinstance(widget, OptionalDate):
-            widget.changed.connect(clear)
-        return widget
-
-    def show_errors(self, errors: Mapping[str, str]) -> list[str]:
-        """Each problem under its field, the field marked; returns the others as sentences."""
-        marked = [name for name in self.inputs if name in errors]
-        for name in marked:
-            self.messages[name].show_error(sentence(errors[name]))
-            self._mark(name, True)
-        if marked:
-            self.inputs[marked[0]].setFocus()
-        return [
-            sentence(f"{self.label(name)}: {reason}")
-            for name, reason in errors.items()
-            if name not in self.inputs
-        ]
-
-    def clear(self) -> None:
-        for name in self.inputs:
-            self.clear_field(name)
-
-    def error(self, name: str) -> str:
-        message = self.messages[name]
-        return message.text() if message.is_error else ""
-
-    def clear_field(self, name: str, *_args: object) -> None:
-        self.messages[name].clear_message()
-        self._mark(name, False)
-
-    def _mark(self, name: str, invalid: bool) -> None:
-        widget = self.inputs[name]
-        label = self.form.labelForField(widget)
-        if isinstance(label, QLabel):
-            label.setProperty("role", ERROR if invalid else None)
-            label.style().unpolish(label)
-            label.style().polish(label)
-        if bool(widget.property(INVALID)) != invalid:
-            widget.setProperty(INVALID, invalid)
-            widget.style().unpolish(widget)
-            widget.style().polish(widget)
+        super().__init__(form, label)
 
 
 class OptionalDate(QWidget):

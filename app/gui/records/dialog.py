@@ -18,39 +18,29 @@ from typing import TYPE_CHECKING, ClassVar
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QFrame,
     QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QWidget,
 )
 
 from app.domain.enums import Role
 from app.domain.errors import ConflictError, PermissionDenied, ValidationError
-from app.gui import theme
 from app.gui.context import AppContext
-from app.gui.field_message import ERROR, FieldMessage
-from app.gui.records.widgets import DateTimeField, OwnerCombo
+from app.gui.field_message import FieldMessage
+from app.gui.form_fields import INVALID as INVALID  # re-exported: other forms import it here
+from app.gui.form_fields import FieldSet, invalid_style
+from app.gui.form_fields import sentence as sentence  # re-exported, as INVALID
+from app.gui.records.widgets import OwnerCombo
 from app.services import records
 from app.services.dberrors import is_connection_lost
 from app.services.records import OWNER, Fields, OwnerChoices, RecordKind, RecordRow
 
 if TYPE_CHECKING:
     from app.services.database import Database
-
-INVALID = "invalid"  # dynamic property of an input whose value is refused
-
-
-def sentence(reason: str) -> str:
-    text = reason.strip()
-    text = text[:1].upper() + text[1:]
-    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 class RecordDialog(QDialog):
@@ -76,16 +66,11 @@ class RecordDialog(QDialog):
         self.setObjectName(f"{self.noun}Dialog")
         self.setWindowTitle(f"Edit {self.noun}" if record is not None else f"New {self.noun}")
         self.setMinimumWidth(480)
-        error = theme.colors()["error"]
-        self.setStyleSheet(
-            f'QLineEdit[{INVALID}="true"], QPlainTextEdit[{INVALID}="true"] '
-            f"{{ border: 1px solid {error}; border-radius: 3px; padding: 2px; }}"
-        )
+        self.setStyleSheet(invalid_style("QLineEdit", "QPlainTextEdit"))
 
-        self.inputs: dict[str, QWidget] = {}
-        self.messages: dict[str, FieldMessage] = {}
         self.form = QFormLayout(self)
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.fields = FieldSet(self.form, partial(records.field_label, self.kind))
         self.owner_combo = OwnerCombo(owners)
         self.private_check: QCheckBox | None = None
         self._private_touched = False
@@ -135,24 +120,8 @@ class RecordDialog(QDialog):
     fill: Callable[[RecordRow], None]
 
     def add_field(self, name: str, label: str, widget: QWidget) -> QWidget:
-        self.inputs[name] = widget
-        message = FieldMessage()
-        message.setObjectName(f"{name}Message")
-        self.messages[name] = message
-        self.form.addRow(label, widget)
-        self.form.addRow("", message)
-        clear = partial(self._clear_field, name)
-        if isinstance(widget, QLineEdit):
-            widget.textEdited.connect(clear)
-        elif isinstance(widget, QPlainTextEdit):
-            widget.textChanged.connect(clear)
-        elif isinstance(widget, QComboBox):
-            widget.currentIndexChanged.connect(clear)
-        elif isinstance(widget, DateTimeField):
-            widget.changed.connect(clear)
-        elif isinstance(widget, QCheckBox):
-            widget.toggled.connect(clear)
-        return widget
+        """The input with its message beneath, cleared when the input changes."""
+        return self.fields.add(name, label, widget)
 
     def add_owner_field(self) -> None:
         label = records.field_label(self.kind, OWNER)
@@ -263,43 +232,16 @@ class RecordDialog(QDialog):
 
     def show_errors(self, errors: dict[str, str]) -> None:
         """Each problem under its field, the field marked; others under the form."""
-        elsewhere = [
-            f"{records.field_label(self.kind, name)}: {reason}"
-            for name, reason in errors.items()
-            if name not in self.inputs
-        ]
-        marked = [name for name in self.inputs if name in errors]  # in the form's order
-        for name in marked:
-            self.messages[name].show_error(sentence(errors[name]))
-            self._mark(self.inputs[name], True)
+        elsewhere = self.fields.place_errors(errors)
         if elsewhere:
             self.form_message.show_error(sentence("; ".join(elsewhere)))
-        if marked:
-            self.inputs[marked[0]].setFocus()
 
     def clear_errors(self) -> None:
-        for name in self.inputs:
-            self._clear_field(name)
+        self.fields.clear()
         self.form_message.clear_message()
 
     def field_error(self, name: str) -> str:
-        message = self.messages[name]
-        return message.text() if message.is_error else ""
-
-    def _clear_field(self, name: str, *_args: object) -> None:
-        self.messages[name].clear_message()
-        self._mark(self.inputs[name], False)
-
-    def _mark(self, widget: QWidget, invalid: bool) -> None:
-        label = self.form.labelForField(widget)
-        if isinstance(label, QLabel):
-            label.setProperty("role", ERROR if invalid else None)
-            label.style().unpolish(label)
-            label.style().polish(label)
-        if bool(widget.property(INVALID)) != invalid:
-            widget.setProperty(INVALID, invalid)
-            widget.style().unpolish(widget)
-            widget.style().polish(widget)
+        return self.fields.error(name)
 
     # -- a save refused as stale ----------------------------------------------------------
 
