@@ -109,6 +109,8 @@ def append_entry(
     recorded_at: dt.datetime | None = None,
 ) -> AuditEntryRow:
     """Append one entry to ``chain_key`` inside the caller's transaction and return it."""
+    if recorded_at is not None and recorded_at.tzinfo is None:
+        raise ValueError("audit times must be timezone-aware")
     _lock_chain(s, chain_key)
     last = s.execute(
         sa.select(AuditEntry.seq, AuditEntry.hash)

@@ -196,7 +196,7 @@ def resolve_actor(s: Session, db: Database, acting: Acting) -> Actor | None:
             who = s.scalar(sa.select(sa.func.current_user()))
             raise PermissionDenied(
                 f"The server login {who} is not a person of the office: sign in as "
-                "yourself to work with leads, appointments, clients, listings and escrows."
+                "yourself to work with the office's records, deals and commissions."
             )
         if login is not None and named is not None and login.id != named.id:
             raise PermissionDenied(

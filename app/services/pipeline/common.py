@@ -53,7 +53,8 @@ def acting_user_id(s: Session, actor: Actor | None) -> int:
 
 
 def load_deal(s: Session, db: Database, acting: Acting, deal_id: int) -> tuple[Deal, Actor | None]:
-    """The deal, locked for this transaction's update where the backend can, if seen."""
+    """The deal and the acting person, if the person sees it. Nothing is locked here: the
+    caller's update checks the version (``UPDATE … WHERE version = ?``)."""
     actor = resolve_actor(s, db, acting)
     # The one deal joined to its agent, not ``id IN (every visible deal)``: SQLite built that
     # whole set (50,000 deals: 37 ms) for each move.
