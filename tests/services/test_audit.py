@@ -542,3 +542,9 @@ def test_verify_split_between_processes_names_the_first_bad_entry_in_chain_order
     first = verify_all(chains, workers=2)
     assert first.fault is not None and first.fault.entry_id == earlier
     assert (first.entries, first.chains) == (2, 1)
+
+
+def test_append_entry_refuses_a_naive_time(db: Database) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"), db.session() as s:
+        append_entry(s, "system:jobs", "x", "job", 1, None, {}, dt.datetime(2026, 1, 1, 12))
+    assert verify_all(db) == VerifyResult(0, 0, None)
