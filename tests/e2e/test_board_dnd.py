@@ -13,16 +13,15 @@ artifacts/screenshots/ for a person to look at.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+from tests.e2e.xdisplay import window_env, xvfb_display
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
@@ -32,39 +31,10 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def display() -> Iterator[str]:
-    xvfb = shutil.which("Xvfb")
-    if xvfb is None:
-        if os.environ.get("PERFDESK_REQUIRE_XVFB") == "1":
-            pytest.fail("Xvfb is not installed but PERFDESK_REQUIRE_XVFB=1")
-        pytest.skip("Xvfb is not installed")
-    for number in range(140, 190):
-        if not Path(f"/tmp/.X{number}-lock").exists():
-            break
-    proc = subprocess.Popen(
-        [xvfb, f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while not Path(f"/tmp/.X11-unix/X{number}").exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"Xvfb :{number} did not start")
-        time.sleep(0.05)
-    yield f":{number}"
-    proc.terminate()
-    proc.wait(timeout=10)
+    yield from xvfb_display(range(140, 190))
 
 
-def _env(tmp_path: Path, db_path: Path, display: str | None = None) -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("PERFDESK_EXIT_AFTER_FIRST_PAINT", None)
-    env["PERFDESK_DB_URL"] = f"sqlite:///{db_path}"
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
-    env["XDG_DATA_HOME"] = str(tmp_path / "data")
-    if display:
-        env["DISPLAY"] = display
-        env["QT_QPA_PLATFORM"] = "xcb"
-    return env
+_env = window_env
 
 
 def _history(db_path: Path) -> dict[str, object]:
