@@ -7,9 +7,15 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 CENT = Decimal("0.01")
 
 
+_EXPONENTS = {scale: Decimal(1).scaleb(-scale) for scale in range(9)}
+
+
 def quantize(value: Decimal, scale: int = 2) -> Decimal:
     """Round half-up to ``scale`` decimals (cents by default)."""
-    return value.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+    exponent = _EXPONENTS.get(scale)
+    if exponent is None:
+        exponent = Decimal(1).scaleb(-scale)
+    return value.quantize(exponent, rounding=ROUND_HALF_UP)
 
 
 def parse_decimal(text: str) -> Decimal:

@@ -144,3 +144,68 @@ def engagement_score(
         elif mean_cf_variance < -100:
             score -= 5
     return quantize(min(HUNDRED, max(Decimal(0), score)), 2)
+
+
+# -- the same rules on scaled integers, for grading hundreds of thousands of stored periods ---
+
+PCT_LIMIT_SCALED = 999_999_999  # NUMERIC(9,2): ±9,999,999.99
+
+
+def _pct_scaled(variance: int, projected_abs: int) -> int | None:
+    """variance / |projected| × 100 in hundredths, rounded half-up (away from zero on a tie)
+    as ``quantize`` rounds it, clamped to what NUMERIC(9,2) holds; None when projected is 0."""
+    if projected_abs == 0:
+        return None
+    q, r = divmod(abs(variance) * 10_000, projected_abs)
+    if 2 * r >= projected_abs:
+        q += 1
+    return min(q, PCT_LIMIT_SCALED) * (-1 if variance < 0 else 1)
+
+
+def assess_scaled(
+    rent: int, vacancy: int, expenses: int, cash_flow: int, dscr: int,
+    p_rent: int, p_noi: int, p_cash_flow: int, p_dscr: int, req: int,
+) -> tuple[str, list[str], int, int | None, int, int | None, int, int | None, int]:  # fmt: skip
+    """``assess`` on integers: money in cents, vacancy in 1/10,000, DSCR (and ``req``) in 1/100.
+
+    Returns what is stored — grade, flags, cash-flow variance and pct, rent variance and pct,
+    expense variance and pct, DSCR variance — money in cents and pcts in hundredths of a
+    percent. Each threshold on a pct is compared exactly, cross-multiplied (pct < −20 ⇔
+    100·variance < −20·|projected|). Tested equal to ``assess`` by property tests.
+    """
+    cf_var = cash_flow - p_cash_flow
+    rent_var = rent - p_rent
+    p_expenses = p_rent - p_noi
+    exp_var = expenses - p_expenses
+    dscr_var = dscr - p_dscr
+    a_cf, a_rent, a_exp = abs(p_cash_flow), abs(p_rent), abs(p_expenses)
+    flags: list[str] = []
+    if a_cf and cf_var * 5 < -a_cf:
+        flags.append("significant_cash_flow_shortfall")
+    elif a_cf and cf_var * 10 < -a_cf:
+        flags.append("moderate_cash_flow_shortfall")
+    if dscr_var < -20:
+        flags.append("dscr_below_projection")
+    if dscr < req:
+        flags.append("dscr_below_minimum")
+    if a_rent and rent_var * 20 < -3 * a_rent:
+        flags.append("rent_collection_shortfall")
+    if vacancy > 1000:
+        flags.append("high_vacancy_rate")
+    elif vacancy > 500:
+        flags.append("elevated_vacancy_rate")
+    overrun = bool(a_exp) and exp_var * 5 > a_exp
+    if overrun:
+        flags.append("expense_overrun")
+    if cash_flow < 0 or dscr < 100:
+        grade = "D"
+    elif cash_flow >= p_cash_flow and dscr >= req:
+        grade = "A"
+    elif a_cf and cf_var * 10 >= -a_cf and dscr * 10 >= 9 * req and not overrun and vacancy <= 1000:
+        grade = "B"
+    else:
+        grade = "C"
+    return (
+        grade, flags, cf_var, _pct_scaled(cf_var, a_cf), rent_var, _pct_scaled(rent_var, a_rent),
+        exp_var, _pct_scaled(exp_var, a_exp), dscr_var,
+    )  # fmt: skip

@@ -230,7 +230,7 @@ class PostCloseGenerator:
         projected_expenses = rent - noi
         latest: Grade = Grade.C
         latest_flags: list[str] = []
-        cf_sum = Decimal(0)
+        latest_cf = Decimal(0)
         vacant_left = 0
         rows: list[tuple[object, ...]] = []
         for k, (y, m) in enumerate(months):
@@ -266,7 +266,7 @@ class PostCloseGenerator:
             a = Actuals(rent_d, Decimal(str(vacancy)), expenses, cf, dscr)
             res = assess(p, a, req)
             latest, latest_flags = res.grade, res.flags
-            cf_sum += res.cash_flow_variance
+            latest_cf = res.cash_flow_variance
             notes = None
             if vacancy >= 0.5:
                 notes = "Unit turnover: vacant part of the month."
@@ -289,7 +289,8 @@ class PostCloseGenerator:
         ))  # fmt: skip
         for row in rows:
             self.add_period(row)
-        return latest, quantize(cf_sum / len(months)) if months else Decimal(0)
+        # The buyer's score averages each record's latest month, as a recalculation does.
+        return latest, latest_cf
 
     def stored(self, table: str, column: str, value: object) -> object:
         """``value`` in the form ``table.column`` stores it (for a raw UPDATE)."""
