@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from app.domain.enums import CommissionStatus, Role
+from app.domain.enums import CommissionStatus, Role, Strategy
 from app.domain.errors import DatabaseProblem, PerfDeskError
 
 if TYPE_CHECKING:
@@ -250,6 +250,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="created on or before this day (UTC)",
     )  # fmt: skip
     commissions.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
+    portfolio = reports.add_parser(
+        "portfolio",
+        help="post-close performance: grades, variances and rates of the rental portfolio",
+        description="Total deals, grade distribution, mean cash-flow and DSCR variances (over "
+        "each record's latest period) and performance rate, also by market, strategy and buyer; "
+        "each record's grade and flags; buy boxes' rates and buyers' scores (SPEC §9).",
+    )
+    _global_options(portfolio, suppress=True)
+    portfolio.add_argument("--market", metavar="KEY", default=None, help="only this market")
+    portfolio.add_argument(
+        "--strategy", default=None, choices=[s.value for s in Strategy],
+        help="only this strategy",
+    )  # fmt: skip
+    portfolio.add_argument("--buyer", metavar="NAME", default=None, help="only this buyer's")
+    portfolio.add_argument(
+        "--buy-box", dest="buy_box", metavar="REF", default=None, help="only this buy box's"
+    )
+    portfolio.add_argument(
+        "--closed-from", dest="closed_from", metavar="YYYY-MM-DD", type=_iso_date, default=None,
+        help="closed on or after this day",
+    )  # fmt: skip
+    portfolio.add_argument(
+        "--closed-to", dest="closed_to", metavar="YYYY-MM-DD", type=_iso_date, default=None,
+        help="closed on or before this day",
+    )  # fmt: skip
+    portfolio.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
     return parser
 
 
@@ -615,6 +641,35 @@ def cmd_report_commissions(s: CommandContext) -> int:
     return EXIT_OK
 
 
+def cmd_report_portfolio(s: CommandContext) -> int:
+    from app.services.postclose.portfolio import (
+        portfolio_filters,
+        portfolio_json,
+        portfolio_report,
+        portfolio_text,
+    )
+
+    db = s.database()
+    args = s.args
+    filters = portfolio_filters(
+        db,
+        market=args.market,
+        strategy=args.strategy,
+        buyer_name=args.buyer,
+        buy_box_ref=args.buy_box,
+        closed_from=args.closed_from,
+        closed_to=args.closed_to,
+    )
+    report = portfolio_report(db, filters)
+    if args.json:
+        import json
+
+        print(json.dumps(portfolio_json(report), indent=2))
+        return EXIT_OK
+    print(portfolio_text(report))
+    return EXIT_OK
+
+
 def cmd_deal_move(s: CommandContext) -> int:
     from app.services.pipeline.moves import move_deal_by_ref
 
@@ -644,6 +699,7 @@ COMMANDS: dict[str, Callable[[CommandContext], int]] = {
     "report agents": cmd_report_agents,
     "report pipeline": cmd_report_pipeline,
     "report commissions": cmd_report_commissions,
+    "report portfolio": cmd_report_portfolio,
     "jobs run": cmd_jobs_run,
     "deal move": cmd_deal_move,
     "audit verify": cmd_audit_verify,
@@ -725,6 +781,12 @@ def main(argv: Sequence[str] | None = None, *, open_window: WindowLauncher | Non
     except KeyboardInterrupt:
         _err("interrupted")
         return 130
+    except BrokenPipeError:
+        # The reader went away (``| head``): what it wanted was written. Point stdout at
+        # nothing so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:
         return _fail(exc, debug, context.where)
     finally:

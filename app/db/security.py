@@ -254,7 +254,8 @@ RLS_TABLES: tuple[str, ...] = tuple(dict.fromkeys(p.table for p in POLICIES))
 #: (table, privileges, groups): taken from every login (perfdesk_user, granted in 0002) and
 #: given back to these groups only. The policies say the same; a grant refuses earlier and
 #: with a plainer message ("permission denied for table ...").
-GRANTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+Grants = tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
+GRANTS: Grants = (
     ("users", ("INSERT", "UPDATE", "DELETE"), ("admin",)),
     ("teams", ("INSERT", "UPDATE", "DELETE"), ("admin",)),
     ("kpi_definitions", ("INSERT", "UPDATE", "DELETE"), ("admin",)),
@@ -264,18 +265,20 @@ GRANTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 
-def _grant_sql() -> list[str]:
+def grant_sql(grants: Grants) -> list[str]:
+    """Take ``grants``' privileges from every login, give them to the groups named."""
     sql: list[str] = []
-    for table, privileges, groups in GRANTS:
+    for table, privileges, groups in grants:
         privs = ", ".join(privileges)
         sql.append(f"REVOKE {privs} ON public.{table} FROM {USERS}")
         sql.append(f"GRANT {privs} ON public.{table} TO {', '.join(group(g) for g in groups)}")
     return sql
 
 
-def _ungrant_sql() -> list[str]:
+def ungrant_sql(grants: Grants) -> list[str]:
+    """What ``grant_sql(grants)`` did, undone (every login gets the privileges back)."""
     sql: list[str] = []
-    for table, privileges, groups in GRANTS:
+    for table, privileges, groups in grants:
         privs = ", ".join(privileges)
         sql.append(f"REVOKE {privs} ON public.{table} FROM {', '.join(group(g) for g in groups)}")
         sql.append(f"GRANT {privs} ON public.{table} TO {USERS}")
@@ -587,6 +590,7 @@ FUNCTIONS: tuple[Function, ...] = (
 #: tests/services/pg/test_security_schema.py pins the database to ``FUNCTIONS`` plus these.
 LATER_FUNCTIONS: dict[str, tuple[bool, bool]] = {
     # 0007: queues a notification's email/SMS; only its owner (notify_broker_for) runs it.
+    # 0009 replaces it (same signature and grants) so the managers' alerts are wanted.
     "perfdesk_queue_deliveries": (False, False),
     # 0008: does the caller see this deal (the audit entries' policy)?
     "perfdesk_sees_deal": (False, True),
@@ -631,6 +635,19 @@ LATER_POLICIES: tuple[Policy, ...] = (
 )  # fmt: skip
 LATER_RLS_TABLES: tuple[str, ...] = ("audit_entries",)
 
+#: Who may add and change buyers and buy boxes (SPEC §1: closers, brokers, managers, admins;
+#: agents and dialers read them), as the catalog service says (``EDITOR_ROLES``).
+_CATALOG_EDITORS = ("closer", "broker", "manager", "admin")
+#: Grants later migrations narrow (0004 applies ``GRANTS``, which stays as it was): 0009 keeps
+#: writing buyers and buy boxes to their editors and deleting them to admins. The tables have
+#: no row-level security (every login reads every row); the grants are the whole rule.
+LATER_GRANTS: Grants = (
+    ("buyers", ("INSERT", "UPDATE"), _CATALOG_EDITORS),
+    ("buyers", ("DELETE",), ("admin",)),
+    ("buy_boxes", ("INSERT", "UPDATE"), _CATALOG_EDITORS),
+    ("buy_boxes", ("DELETE",), ("admin",)),
+)
+
 
 # ---------------------------------------------------------------------------- migration
 
@@ -644,12 +661,12 @@ def upgrade_statements() -> list[str]:
     for table in RLS_TABLES:
         sql.append(f"ALTER TABLE public.{table} ENABLE ROW LEVEL SECURITY")
     sql.extend(p.create_sql() for p in POLICIES)
-    sql.extend(_grant_sql())
+    sql.extend(grant_sql(GRANTS))
     return sql
 
 
 def downgrade_statements() -> list[str]:
-    sql = _ungrant_sql()
+    sql = ungrant_sql(GRANTS)
     sql.extend(p.drop_sql() for p in POLICIES)
     sql.extend(f"ALTER TABLE public.{table} DISABLE ROW LEVEL SECURITY" for table in RLS_TABLES)
     sql.extend(fn.drop_sql() for fn in reversed(FUNCTIONS))

@@ -54,6 +54,9 @@ class NotificationType(StrEnum):
     ESCROW_CLOSED = "escrow.closed"
     CLIENT_CREATED = "client.created"
     LISTING_CREATED = "listing.created"
+    # The managers' post-close alerts (SPEC §9; app/services/postclose/alerts.py).
+    BUY_BOX_WARNING = "buy_box.warning"
+    BUYER_SCORE_DROP = "buyer.score_drop"
 
 
 class NotificationChannel(StrEnum):

@@ -88,8 +88,8 @@ def assess(p: Projection, a: Actuals, required_dscr: Decimal | None) -> Assessme
     elif a.cash_flow >= p.cash_flow and a.dscr >= req:
         grade = Grade.A
     elif (
-        cf_pct is not None
-        and cf_pct >= -10
+        # With a projection of zero the pct is undefined: within 10 % then means not below it.
+        (cf_pct >= -10 if cf_pct is not None else cf_var >= 0)
         and a.dscr >= Decimal("0.9") * req
         and "expense_overrun" not in flags
         and "high_vacancy_rate" not in flags
@@ -201,7 +201,8 @@ def assess_scaled(
         grade = "D"
     elif cash_flow >= p_cash_flow and dscr >= req:
         grade = "A"
-    elif a_cf and cf_var * 10 >= -a_cf and dscr * 10 >= 9 * req and not overrun and vacancy <= 1000:
+    # ``cf_var * 10 >= -a_cf`` is pct ≥ −10, and with a zero projection cf_var ≥ 0 (``assess``)
+    elif cf_var * 10 >= -a_cf and dscr * 10 >= 9 * req and not overrun and vacancy <= 1000:
         grade = "B"
     else:
         grade = "C"

@@ -4,7 +4,8 @@ into checked values, with one message per field that says what is wrong (SPEC §
 Rules where SPEC.md is silent:
 - vacancy is a fraction ("0.05"), a percentage with a sign ("5%") or a bare number above 1,
   read as a percentage ("5" = 5 %); "1" is 100 %. After reading it must lie in 0–1;
-- rent collected and the expense parts are never negative; NOI and cash flow may be;
+- rent collected and the expense parts are never negative; NOI, cash flow and DSCR may be
+  (a negative NOI gives a negative DSCR);
 - the expenses total is the sum of the breakdown when any part is given; a typed total that
   differs from that sum is refused (which one is right cannot be guessed); with no part
   given the total is required;
@@ -110,10 +111,9 @@ def vacancy(text: str) -> Decimal:
 
 
 def dscr(text: str) -> Decimal:
+    """A debt-service coverage ratio; negative when the NOI is (it is NOI ÷ debt service)."""
     value = _number(text)
-    if value < 0:
-        raise ValueError(f"must not be negative (got {text.strip()})")
-    if value > DSCR_LIMIT:
+    if abs(value) > DSCR_LIMIT:
         raise ValueError(f"{text.strip()} is too large (at most {DSCR_LIMIT})")
     return quantize(value)
 

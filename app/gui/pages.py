@@ -28,6 +28,10 @@ BUILTIN_PAGE_MODULES: tuple[str, ...] = (
     "app.gui.pipeline.page",
     "app.gui.commissions.page",
     "app.gui.records.pages",
+    "app.gui.postclose.rentroll_page",
+    "app.gui.postclose.month_grid_page",
+    "app.gui.postclose.buyers_page",
+    "app.gui.postclose.buy_boxes_page",
     "app.gui.settings.page",
 )
 

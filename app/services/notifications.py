@@ -15,6 +15,9 @@ Rules:
   SECURITY DEFINER function ``notify_broker`` (migrations 0005, 0007), which takes recipient,
   agent and price from the stored rows, applies the broker's settings again and queues the
   email/SMS deliveries. Local mode and the database owner's login insert directly.
+- the managers' post-close alerts (``buy_box.warning``, ``buyer.score_drop``, no agent) are
+  raised by ``app.services.postclose.alerts``; they are listed, counted and read here like
+  the others, and open the Buy boxes or Buyers page.
 
 Who reads: a person their own notifications. Local mode with nobody named, and the server's
 owner login with nobody named, read every notification of the office (the whole office is at
@@ -55,15 +58,25 @@ ENTITY_OF: dict[NotificationType, str] = {
     NotificationType.ESCROW_CLOSED: "escrow",
     NotificationType.CLIENT_CREATED: "client",
     NotificationType.LISTING_CREATED: "listing",
+    NotificationType.BUY_BOX_WARNING: "buy_box",
+    NotificationType.BUYER_SCORE_DROP: "buyer",
 }
 #: The window's page key of each entity type.
-PAGE_OF: dict[str, str] = {"escrow": "escrows", "client": "clients", "listing": "listings"}
+PAGE_OF: dict[str, str] = {
+    "escrow": "escrows",
+    "client": "clients",
+    "listing": "listings",
+    "buy_box": "buy_boxes",
+    "buyer": "buyers",
+}
 
 TYPE_LABELS: dict[NotificationType, str] = {
     NotificationType.ESCROW_CREATED: "New escrow",
     NotificationType.ESCROW_CLOSED: "Escrow closed",
     NotificationType.CLIENT_CREATED: "New client",
     NotificationType.LISTING_CREATED: "New listing",
+    NotificationType.BUY_BOX_WARNING: "Buy box warning",
+    NotificationType.BUYER_SCORE_DROP: "Buyer score drop",
 }
 
 
@@ -76,7 +89,7 @@ class NotificationRow:
     type: str
     recipient_id: int
     agent_name: str  # "" when the agent has been removed
-    entity_type: str  # "escrow", "client", "listing"
+    entity_type: str  # "escrow", "client", "listing"; "buy_box", "buyer" (post-close alerts)
     entity_id: int
     title: str
     body: str
@@ -90,7 +103,7 @@ class NotificationRow:
 
     @property
     def page(self) -> str:
-        """The record page to open: "escrows", "clients" or "listings"."""
+        """The page to open: "escrows", "clients", "listings", "buy_boxes" or "buyers"."""
         return PAGE_OF[self.entity_type]
 
 
@@ -195,9 +208,13 @@ def raise_for_record(
 ) -> int | None:
     """Notify the owner's broker about a record just written in ``s``, if the rules say so.
 
-    Returns the new notification's id, or None when nobody is notified.
+    Returns the new notification's id, or None when nobody is notified. The post-close alerts
+    go to the managers instead (``app.services.postclose.alerts.notify_managers``).
     """
-    record = s.get(_MODEL_OF[ENTITY_OF[kind]], record_id)
+    model = _MODEL_OF.get(ENTITY_OF[kind])
+    if model is None:
+        raise ValueError(f"{kind} is no notification about an agent's record")
+    record = s.get(model, record_id)
     if record is None:
         return None
     owner = s.get(User, record.agent_id)

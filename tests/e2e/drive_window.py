@@ -1,8 +1,9 @@
 """Run by tests/e2e/test_real_window.py in its own process, on a real X server (Xvfb).
 
 Opens the real main window on the database given by PERFDESK_DB_URL, waits until the
-database is open, visits every page through the navigation, then saves a screenshot of the
-X screen (what a person would see, not an offscreen render) and prints a JSON report.
+database is open, visits every page through the navigation, saves a screenshot of each page
+named in the second argument (comma-separated keys), then one of the X screen (what a person
+would see, not an offscreen render) and prints a JSON report.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from app.gui.app import build_window
 TIMEOUT_MS = 30_000
 
 
-def main(screenshot: str) -> int:
+def main(screenshot: str, page_keys: list[str]) -> int:
     app, window = build_window()
     report: dict[str, object] = {"platform": QGuiApplication.platformName()}
 
@@ -32,6 +33,13 @@ def main(screenshot: str) -> int:
         for row in range(model.rowCount()):
             window.navigation.setCurrentIndex(model.index(row, 0))
             QTest.qWait(150)
+        shots: dict[str, bool] = {}
+        for key in page_keys:  # each page as a person sees it, once its data are in
+            window.show_page(key)
+            QTest.qWait(1200)
+            path = screenshot.replace(".png", f"_{key}.png")
+            shots[key] = window.screen().grabWindow(0).save(path)
+        report["page_shots"] = shots
         window.navigation.setCurrentIndex(model.index(0, 0))
         QTest.qWait(400)
         report["window_exposed"] = window.windowHandle().isExposed()
@@ -50,4 +58,4 @@ def main(screenshot: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], sys.argv[2].split(",") if len(sys.argv) > 2 else []))

@@ -30,6 +30,10 @@ def display() -> Iterator[str]:
 _env = window_env
 
 
+#: Pages screenshotted on their own (artifacts/screenshots/main_window_xvfb_<key>.png).
+PAGE_SHOTS = ("rent_roll", "month_end", "buyers")
+
+
 def test_real_window_opens_on_demo_data_and_is_screenshotted(display: str, tmp_path: Path) -> None:
     db_path = tmp_path / "perfdesk.sqlite3"
     subprocess.run(
@@ -43,7 +47,12 @@ def test_real_window_opens_on_demo_data_and_is_screenshotted(display: str, tmp_p
     shot = ARTIFACTS / "main_window_xvfb.png"
     shot.unlink(missing_ok=True)
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "e2e" / "drive_window.py"), str(shot)],
+        [
+            sys.executable,
+            str(ROOT / "tests" / "e2e" / "drive_window.py"),
+            str(shot),
+            ",".join(PAGE_SHOTS),
+        ],
         env=_env(tmp_path, db_path, display),
         capture_output=True,
         text=True,
@@ -57,6 +66,11 @@ def test_real_window_opens_on_demo_data_and_is_screenshotted(display: str, tmp_p
     assert "People" in report["pages"] and "Settings" in report["pages"]
     assert report["mode"] == f"Local file {db_path}"
     assert report["screenshot_saved"] and shot.stat().st_size > 10_000
+    for title in ("Rent roll", "Month end", "Buyers", "Buy boxes"):
+        assert title in report["pages"]
+    assert report["page_shots"] == dict.fromkeys(PAGE_SHOTS, True)
+    for key in PAGE_SHOTS:
+        assert (ARTIFACTS / f"main_window_xvfb_{key}.png").stat().st_size > 10_000
 
     from PySide6.QtGui import QImage
 

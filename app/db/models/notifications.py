@@ -12,6 +12,16 @@ from app.db.base import Base, CreatedAt, Versioned, utcnow
 from app.db.types import Money, UTCDateTime, enum_type
 from app.domain.enums import DeliveryStatus, NotificationChannel, NotificationType
 
+#: The types a broker switches on and off (SPEC §3); the others have no switch.
+SWITCHED_TYPES = frozenset(
+    {
+        NotificationType.ESCROW_CREATED,
+        NotificationType.ESCROW_CLOSED,
+        NotificationType.CLIENT_CREATED,
+        NotificationType.LISTING_CREATED,
+    }
+)
+
 
 class Notification(Base):
     """What an agent produced, for one recipient; links to ``entity_type``/``entity_id``."""
@@ -26,7 +36,8 @@ class Notification(Base):
     recipient_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     type: Mapped[NotificationType] = mapped_column(enum_type(NotificationType, "notification_type"))
     agent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    entity_type: Mapped[str] = mapped_column(sa.String(40))  # "escrow", "client", "listing"
+    # "escrow", "client", "listing"; "buy_box", "buyer" (post-close alerts, no agent)
+    entity_type: Mapped[str] = mapped_column(sa.String(40))
     entity_id: Mapped[int] = mapped_column(sa.Integer)
     title: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str | None] = mapped_column(sa.Text)
@@ -59,6 +70,9 @@ class NotificationSetting(Base, CreatedAt, Versioned):
     min_escrow_value: Mapped[Decimal | None] = mapped_column(Money())
 
     def wants(self, kind: NotificationType) -> bool:
+        """The type's switch; a type without one (the managers' post-close alerts) is wanted."""
+        if kind not in SWITCHED_TYPES:
+            return True
         return bool(getattr(self, "notify_" + kind.value.replace(".", "_")))
 
     def uses(self, channel: NotificationChannel) -> bool:

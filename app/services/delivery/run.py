@@ -56,6 +56,10 @@ MAX_ATTEMPTS = 5
 BACKOFF_MINUTES: tuple[int, ...] = (1, 2, 4, 8)
 #: Notifications about an escrow, to which ``min_escrow_value`` applies.
 ESCROW_TYPES = frozenset({NotificationType.ESCROW_CREATED, NotificationType.ESCROW_CLOSED})
+#: The managers' post-close alerts: about a buy box or a buyer, not an agent's record.
+ALERT_TYPES = frozenset({NotificationType.BUY_BOX_WARNING, NotificationType.BUYER_SCORE_DROP})
+#: What an alert's email tells the reader to open.
+_ALERT_OPEN = {"buy_box": "the buy box", "buyer": "the buyer"}
 #: At most this many deliveries are sent per run (the rest wait for the next run).
 BATCH = 200
 MAX_ERROR = 500
@@ -133,7 +137,8 @@ def delivery_channels(
     Only for a wanted notification to an active broker; email when the broker has it on (no
     settings row: on), has an address and the office has set email up; SMS when on (no
     settings row: off), the broker has a phone number and the office has set SMS up.
-    ``perfdesk_queue_deliveries`` (migration 0007) decides the same on the server.
+    ``perfdesk_queue_deliveries`` (migrations 0007, 0009) decides the same on the server.
+    A manager's post-close alert follows the same rules (its type has no switch: wanted).
     """
     if broker is None or not broker.is_active or not notification_wanted(setting, kind, price):
         return ()
@@ -187,6 +192,11 @@ def email_message(
     message["Subject"] = note.title
     message["From"] = smtp.from_address
     message["To"] = to
+    if note.type in ALERT_TYPES:  # about a buy box or a buyer, no agent: the subject names it
+        what = _ALERT_OPEN.get(note.entity_type, "it")
+        lines = [note.title, "", note.body or "", "", f"Open PerfDesk to see {what}."]
+        message.set_content("\n".join(lines))
+        return message
     lines = [note.body or note.title, ""]
     lines.append(f"Agent: {agent or 'unknown'}")
     lines.append(f"{note.entity_type.capitalize()}: {note.title.split(': ', 1)[-1]}")
@@ -198,6 +208,8 @@ def email_message(
 
 
 def sms_text(note: Notification) -> str:
+    if note.type in ALERT_TYPES and note.body:  # the body does not name the buy box or buyer
+        return f"{note.title}. {note.body}"[:320]
     return (note.body or note.title)[:320]
 
 

@@ -27,6 +27,9 @@ KINDS: dict[str, str] = {
     "escrows": f"{_KINDS_PACKAGE}.records:EscrowsImport",
     "deals": f"{_KINDS_PACKAGE}.deals:DealsImport",
     "commissions": f"{_KINDS_PACKAGE}.commissions:CommissionsImport",
+    "buy_boxes": f"{_KINDS_PACKAGE}.buy_boxes:BuyBoxesImport",
+    "deal_performance": f"{_KINDS_PACKAGE}.performance:PerformanceImport",
+    "rent_roll": f"{_KINDS_PACKAGE}.rent_roll:RentRollImport",
 }
 
 _extra: dict[str, type[ImportKind]] = {}

@@ -1,6 +1,9 @@
 """What follows a period (SPEC §9): the record's current grade and flags, its buy box's
 performance rate and warning level, its buyer's engagement score.
 
+These are derived figures: writing them does not bump a row's ``version`` (which guards what
+a person edits), so a month entered elsewhere never makes an open buy-box form stale.
+
 Every function here works inside the caller's transaction, so a period and everything it
 changes are written together or not at all. ``refresh_after_periods`` returns the alerts the
 change raised: a buy box that enters WARNING or CRITICAL (or goes from WARNING to CRITICAL),
@@ -128,7 +131,6 @@ def _refresh_records(s: Session, record_ids: Sequence[int] | None) -> int:
             .values(
                 current_grade=sa.bindparam("g"),
                 current_flags=sa.bindparam("f"),
-                version=t.c.version + 1,
             ),
             changes,
         )
@@ -178,7 +180,6 @@ def _refresh_boxes(s: Session, box_ids: Sequence[int] | None) -> list[Alert]:
             .values(
                 performance_rate=sa.bindparam("r"),
                 warning_level=sa.bindparam("w"),
-                version=t.c.version + 1,
             ),
             changes,
         )
@@ -236,7 +237,7 @@ def _refresh_buyers(s: Session, buyer_ids: Sequence[int] | None) -> list[Alert]:
         s.execute(
             t.update()
             .where(t.c.id == sa.bindparam("bid"))
-            .values(engagement_score=sa.bindparam("e"), version=t.c.version + 1),
+            .values(engagement_score=sa.bindparam("e")),
             changes,
         )
     return alerts

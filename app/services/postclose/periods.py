@@ -13,6 +13,7 @@ Rules where SPEC.md is silent:
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -36,6 +37,7 @@ from app.domain.rentroll import (
 )
 from app.services.database import Database
 from app.services.pipeline.common import acting_user_id
+from app.services.postclose.alerts import notify_managers
 from app.services.postclose.feedback import Alert, refresh_after_periods
 from app.services.postclose.records import WRITERS, RecordNotFound, allowed, writing
 from app.services.postclose.regrade import period_assessment_columns
@@ -113,8 +115,11 @@ def _graded(values: PeriodValues, projection: Projection, req: Decimal) -> dict[
     }
 
 
-def _saved(s: Session, period_id: int, cols: dict[str, Any], performance_id: int) -> PeriodSaved:
+def _saved(
+    s: Session, db: Database, period_id: int, cols: dict[str, Any], performance_id: int
+) -> PeriodSaved:
     feedback = refresh_after_periods(s, [performance_id])
+    notify_managers(s, db, feedback.alerts)
     return PeriodSaved(period_id, cols["grade"], tuple(cols["flags"]), tuple(feedback.alerts))
 
 
@@ -148,9 +153,16 @@ def add_period(
             performance_id=performance_id, year=year, month=month,
             entered_by=acting_user_id(s, actor), entered_at=dt.datetime.now(dt.UTC), **cols,
         )  # fmt: skip
-        s.add(period)
-        s.flush()
-        return _saved(s, period.id, cols, performance_id)
+        try:
+            with s.begin_nested():  # another workstation may enter the month meanwhile
+                s.add(period)
+                s.flush()
+        except sa.exc.IntegrityError:
+            raise PeriodExists(
+                f"{subject} was entered on another workstation a moment ago; open it to change it.",
+                _existing(s, [performance_id], year, month)[performance_id],
+            ) from None
+        return _saved(s, db, period.id, cols, performance_id)
 
 
 def update_period(
@@ -174,7 +186,7 @@ def update_period(
         subject = f"{label}, {month_label(year, month)}"
         cols = _graded(parse_period(texts, loan, subject), projection, req)
         _update(s, period_id, version, cols, acting_user_id(s, actor), subject)
-        return _saved(s, period_id, cols, performance_id)
+        return _saved(s, db, period_id, cols, performance_id)
 
 
 def _update(
@@ -349,6 +361,9 @@ class MonthSaved:
     alerts: tuple[Alert, ...] = field(default_factory=tuple)
 
 
+_ENTERED_ELSEWHERE = "entered already on another workstation; reload the month"
+
+
 def _empty(texts: Mapping[str, str | None]) -> bool:
     return not any((v or "").strip() for v in texts.values())
 
@@ -367,6 +382,11 @@ def save_month(
     if late is not None:
         raise ValidationError(f"{when}: {late}; nothing was saved.")
     filled = [r for r in rows if not _empty(r.texts)]
+    counts = Counter(r.performance_id for r in filled)
+    twice = sorted(rid for rid, n in counts.items() if n > 1)
+    if twice:
+        named = ", ".join(f"#{rid}" for rid in twice)
+        raise ValidationError(f"{when}: a property is given twice ({named}); nothing was saved.")
     with writing(db) as s:
         actor = resolve_actor(s, db, acting)
         allowed(actor, WRITERS, "enter rent-roll months")
@@ -400,7 +420,7 @@ def save_month(
                         row.performance_id,
                         label,
                         "month",
-                        "entered already on another workstation; reload the month",
+                        _ENTERED_ELSEWHERE,
                     )
                 )
             elif row.period_id is None:
@@ -414,10 +434,21 @@ def save_month(
         by = acting_user_id(s, actor)
         now = dt.datetime.now(dt.UTC)
         if inserts:
-            s.execute(
-                sa.insert(P),
-                [{**i, "entered_by": by, "entered_at": now, "version": 1} for i in inserts],
-            )
+            try:
+                with s.begin_nested():  # another workstation may enter a row meanwhile
+                    s.execute(
+                        sa.insert(P),
+                        [{**i, "entered_by": by, "entered_at": now, "version": 1} for i in inserts],
+                    )
+            except sa.exc.IntegrityError:
+                taken = _existing(s, [i["performance_id"] for i in inserts], year, month)
+                raise GridErrors(
+                    [
+                        RowProblem(rid, contexts[rid][0], "month", _ENTERED_ELSEWHERE)
+                        for rid in sorted(taken)
+                    ],
+                    when,
+                ) from None
         for row, cols in updates:
             assert row.period_id is not None and row.version is not None
             _update(
@@ -429,6 +460,7 @@ def save_month(
                 f"{contexts[row.performance_id][0]}, {when}",
             )
         feedback = refresh_after_periods(s, ids)
+        notify_managers(s, db, feedback.alerts)
         return MonthSaved(len(inserts), len(updates), tuple(feedback.alerts))
 
 

@@ -75,19 +75,20 @@ def allowed(actor: Actor | None, roles: tuple[Role, ...], doing: str) -> None:
 
 
 @contextmanager
-def writing(db: Database) -> Iterator[Session]:
-    """A write transaction; on SQLite the write lock is taken first, so writers queue and the
-    version check decides. A lock held past the busy timeout is a conflict."""
+def writing(db: Database, table: str = "deal_performances") -> Iterator[Session]:
+    """A write transaction. On SQLite the write lock is taken first (a no-op UPDATE of
+    ``table``), so writers queue and the version read is the one written over; a lock held
+    past the busy timeout is a conflict."""
     try:
         with db.session() as s:
             if db.is_local:
-                s.execute(sa.text("UPDATE deal_performances SET version = version WHERE 0"))
+                s.execute(sa.text(f"UPDATE {table} SET version = version WHERE 0"))
             yield s
     except sa.exc.OperationalError as exc:
         if db.is_local and "locked" in str(exc.orig).lower():
             raise ConflictError(
-                "Another workstation was writing at the same moment; nothing was changed. "
-                "Try again."
+                "Another workstation was changing the database at the same moment; reload "
+                "and try again. Nothing was saved."
             ) from None
         raise
 
