@@ -472,7 +472,9 @@ def cmd_import(s: CommandContext) -> int:
     from app.services.importing.runner import import_file
 
     db = s.database()
-    result = import_file(db, s.args.kind, s.args.file, as_of=s.args.as_of)
+    result = import_file(
+        db, s.args.kind, s.args.file, as_of=s.args.as_of, acting=s.args.acting_email
+    )
     print(f"imported {result.rows} {result.kind} from {s.args.file}")
     for note in result.notes:
         _err(f"note: {note}")

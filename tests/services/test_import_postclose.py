@@ -5,6 +5,7 @@ graded, and the records' grades, buy-box rates and buyer scores brought up to da
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -615,3 +616,42 @@ def test_many_rows_cross_every_chunk(sqlite_db: Database, tmp_path: Path) -> Non
     exc = failure(db, "rent_roll", path)
     assert len(exc.errors) == 6000 and {e.column for e in exc.errors} == {"month"}
     assert count(db, PerformancePeriod) == 6000
+
+
+# -- who an import is recorded as (--as) ------------------------------------------------------
+
+
+def test_an_import_is_recorded_as_the_person_named_and_refused_to_those_who_may_not(
+    db: Database, tmp_path: Path
+) -> None:
+    from app.domain.errors import PermissionDenied
+    from app.services.users import add_user
+
+    pid = os.getpid()
+    boss, mgr, dialer = (f"{n}.{pid}@office.example" for n in ("boss", "mgr", "dial"))
+    add_user(db, boss, "broker", "Bea", "Boss")
+    add_user(db, mgr, "manager", "Max", "Manager", broker_email=boss)
+    add_user(db, dialer, "dialer", "Dee", "Dial", broker_email=boss)
+    records = tmp_path / "records.csv"
+    records.write_text(
+        "ref,buyer,strategy,market_key,closed_date,purchase_price,projected_rent,projected_noi,"
+        "projected_monthly_cash_flow,projected_dscr\n"
+        "AS-1,Acme,buy_hold,austin,2025-01-10,300000,2400,1700,350,1.30\n"
+    )
+    with pytest.raises(PermissionDenied, match="import performance records"):
+        import_file(db, "deal_performance", records, acting=dialer)
+    import_file(db, "deal_performance", records, acting=mgr, as_of=dt.date(2025, 3, 1))
+    months = tmp_path / "months.csv"
+    months.write_text(
+        "performance_ref,year,month,actual_rent_collected,actual_vacancy_rate,expenses_total,"
+        "actual_noi,actual_monthly_cash_flow,actual_dscr\n"
+        "AS-1,2025,2,2400,0,700,1700,350,1.30\n"
+    )
+    with pytest.raises(PermissionDenied, match="import rent-roll months"):
+        import_file(db, "rent_roll", months, acting=dialer, as_of=dt.date(2025, 3, 1))
+    import_file(db, "rent_roll", months, acting=mgr, as_of=dt.date(2025, 3, 1))
+    with db.read() as s:
+        locked_by = s.scalar(sa.select(DealPerformance.locked_by))
+        entered_by = s.scalar(sa.select(PerformancePeriod.entered_by))
+        manager_id = s.scalar(sa.select(User.id).where(User.email == mgr))
+    assert locked_by == manager_id and entered_by == manager_id

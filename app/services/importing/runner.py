@@ -11,8 +11,11 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
+from app.db.models.people import User
 from app.domain.errors import DatabaseProblem
 from app.services.database import Database
 from app.services.dberrors import explain
@@ -20,6 +23,7 @@ from app.services.importing.csvfile import CsvTable, read_table
 from app.services.importing.errors import ImportCancelled, ImportFailed
 from app.services.importing.registry import get_kind
 from app.services.importing.spec import ImportContext, ImportKind, People, Row
+from app.services.records import Acting, Actor, resolve_actor
 
 Progress = Callable[[int, int], None]
 """Called with (rows done, rows in all) while checking and once more when written."""
@@ -38,6 +42,18 @@ class ImportResult:
     """Things the person should know, e.g. logins that could not be created."""
 
 
+def _actor(s: Session, db: Database, acting: Acting) -> Actor | None:
+    """The person an import is recorded as: the one named, else the person whose own server
+    login this is; None for the office (a local file, or the owner's login on a server)."""
+    if acting is None:
+        if db.is_local:
+            return None
+        login = s.scalar(sa.select(User.id).where(User.db_role == sa.func.current_user()))
+        if login is None:
+            return None
+    return resolve_actor(s, db, acting)
+
+
 def import_file(
     db: Database,
     kind: str,
@@ -47,6 +63,7 @@ def import_file(
     as_of: dt.date | None = None,
     progress: Progress | None = None,
     cancelled: CancelCheck | None = None,
+    acting: Acting = None,
 ) -> ImportResult:
     """Import ``path`` as ``kind`` (SPEC §11) into ``db``.
 
@@ -61,7 +78,7 @@ def import_file(
     today = as_of or dt.datetime.now(dt.UTC).date()
     try:
         with db.session() as session:
-            ctx = ImportContext(session, name, today, People(session))
+            ctx = ImportContext(session, name, today, People(session), _actor(session, db, acting))
             rows = _check(spec, table, ctx, progress, cancelled)
             written = spec.write(ctx, rows)
             session.flush()

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, aliased
 from app.db.models.people import User
 from app.services.database import Database
 from app.services.importing.errors import RowError
+from app.services.records import Actor
 
 T = TypeVar("T")
 
@@ -161,6 +162,9 @@ class ImportContext:
     file: str
     as_of: dt.date
     people: People
+    #: Whom the import is recorded as (``--as``, or the person's own server login); None:
+    #: the office (its first broker, as the window's local person).
+    actor: Actor | None = None
     errors: list[RowError] = field(default_factory=list)
     bad_rows: set[int] = field(default_factory=set)
 

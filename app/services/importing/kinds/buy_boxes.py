@@ -26,6 +26,7 @@ from app.db.models import BuyBox
 from app.domain import csvrules as cr
 from app.services.importing.spec import CHUNK, Column, Identity, ImportContext, ImportKind, Row
 from app.services.postclose import catalog
+from app.services.postclose.records import CREATORS, allowed
 
 
 def _form_field(name: str) -> Callable[[str], Any]:
@@ -62,6 +63,9 @@ class BuyBoxesImport(ImportKind):
             "strategy": row[self.STRATEGY],
             "min_dscr": row[self.MIN_DSCR],
         }
+
+    def prepare(self, ctx: ImportContext, rows: Sequence[Row]) -> None:
+        allowed(ctx.actor, CREATORS, "import buy boxes")
 
     def identity(self, row: Row) -> Identity | None:
         ref = row.get(self.REF)

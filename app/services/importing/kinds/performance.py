@@ -43,6 +43,7 @@ from app.services.database import Database
 from app.services.importing.spec import CHUNK, Column, Identity, ImportContext, ImportKind, Row
 from app.services.pipeline.common import acting_user_id
 from app.services.postclose.catalog import BUYER_NAME_MAX
+from app.services.postclose.records import CREATORS, allowed
 
 R = DealPerformance
 WRITE_BLOCK = 5000
@@ -87,9 +88,10 @@ class PerformanceImport(ImportKind):
     # ------------------------------------------------------------------------- checking
 
     def prepare(self, ctx: ImportContext, rows: Sequence[Row]) -> None:
+        allowed(ctx.actor, CREATORS, "import performance records")
         s = ctx.session
         try:
-            self._actor = acting_user_id(s, None)
+            self._actor = acting_user_id(s, ctx.actor)
         except PermissionDenied as exc:
             ctx.error(None, None, str(exc).rstrip("."))
         deal_refs = sorted({r for row in rows if (r := row.get(self.DEAL_REF)) is not None})

@@ -49,6 +49,7 @@ from app.services.importing.spec import CHUNK, Column, Identity, ImportContext, 
 from app.services.pipeline.common import acting_user_id
 from app.services.postclose.alerts import notify_managers
 from app.services.postclose.feedback import refresh_after_periods
+from app.services.postclose.records import WRITERS, allowed
 from app.services.postclose.regrade import period_assessment_columns
 
 R = DealPerformance
@@ -95,8 +96,9 @@ class RentRollImport(ImportKind):
     # ------------------------------------------------------------------------- checking
 
     def prepare(self, ctx: ImportContext, rows: Sequence[Row]) -> None:
+        allowed(ctx.actor, WRITERS, "import rent-roll months")
         try:
-            self._actor = acting_user_id(ctx.session, None)
+            self._actor = acting_user_id(ctx.session, ctx.actor)
         except PermissionDenied as exc:
             ctx.error(None, None, str(exc).rstrip("."))
         refs = sorted({r for row in rows if (r := row.get(self.PERFORMANCE_REF)) is not None})
