@@ -175,7 +175,7 @@ def bench_portfolio(url: str, runs: int) -> None:
         "one market": pf.PortfolioFilters(market=_a_market(db)),
     }
     for name, filters in cases.items():
-        median, worst = _median_ms(lambda f=filters: pf.page_data(db, f), runs)
+        median, worst = _median_ms(lambda f=filters: _page_read(pf, db, f), runs)
         emit(
             {
                 "bench": "portfolio_refresh", "backend": backend(url), "filter": name,
@@ -184,6 +184,13 @@ def bench_portfolio(url: str, runs: int) -> None:
             }
         )  # fmt: skip
     db.dispose()
+
+
+def _page_read(pf: Any, db: Any, filters: Any) -> None:
+    """What the portfolio page reads on a refresh, in its one background task."""
+    report = pf.portfolio_report(db, filters)
+    pf.monthly_cash_flow(db, filters)
+    pf.report_dscr_values(report)
 
 
 def _a_market(db: Any) -> str:

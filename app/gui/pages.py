@@ -30,6 +30,7 @@ BUILTIN_PAGE_MODULES: tuple[str, ...] = (
     "app.gui.records.pages",
     "app.gui.postclose.rentroll_page",
     "app.gui.postclose.month_grid_page",
+    "app.gui.postclose.portfolio_page",
     "app.gui.postclose.buyers_page",
     "app.gui.postclose.buy_boxes_page",
     "app.gui.settings.page",

@@ -31,7 +31,7 @@ _env = window_env
 
 
 #: Pages screenshotted on their own (artifacts/screenshots/main_window_xvfb_<key>.png).
-PAGE_SHOTS = ("rent_roll", "month_end", "buyers")
+PAGE_SHOTS = ("rent_roll", "month_end", "portfolio", "buyers")
 
 
 def test_real_window_opens_on_demo_data_and_is_screenshotted(display: str, tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_real_window_opens_on_demo_data_and_is_screenshotted(display: str, tmp_p
     assert "People" in report["pages"] and "Settings" in report["pages"]
     assert report["mode"] == f"Local file {db_path}"
     assert report["screenshot_saved"] and shot.stat().st_size > 10_000
-    for title in ("Rent roll", "Month end", "Buyers", "Buy boxes"):
+    for title in ("Rent roll", "Month end", "Portfolio", "Buyers", "Buy boxes"):
         assert title in report["pages"]
     assert report["page_shots"] == dict.fromkeys(PAGE_SHOTS, True)
     for key in PAGE_SHOTS:
