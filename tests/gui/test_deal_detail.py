@@ -544,3 +544,47 @@ def test_closing_the_database_empties_the_panel(qtbot, opened: tuple[AppContext,
     ctx.database.close()
     assert panel.stack.currentIndex() == 0
     assert panel.deal_id is None
+
+
+def test_a_closed_won_deal_offers_its_performance_record_once(
+    qtbot, opened: tuple[AppContext, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.gui.postclose.record_dialog import RecordDialog
+    from app.services.postclose import catalog, records
+
+    ctx, deal_id = opened
+    panel = shown(qtbot, ctx, deal_id)
+    assert not panel.record_button.isVisibleTo(panel)  # still open: nothing to record yet
+    db = db_of(ctx)
+    with db.session() as s:
+        deal = s.get(Deal, deal_id)
+        assert deal is not None
+        deal.pipeline_stage, deal.status = DealStage.CLOSED_WON, DealStatus.CLOSED_WON
+    panel.show_deal(None)
+    panel.show_deal(deal_id)
+    qtbot.waitUntil(lambda: panel.detail is not None, timeout=10_000)
+    wait_idle(qtbot, panel)
+    assert panel.record_button.isVisibleTo(panel)
+
+    opened_for: list[int | None] = []
+
+    def fake_exec(dialog: RecordDialog) -> int:
+        opened_for.append(dialog._wanted_deal)
+        return 0
+
+    monkeypatch.setattr(RecordDialog, "exec", fake_exec)
+    panel.record_button.click()
+    qtbot.waitUntil(lambda: bool(opened_for), timeout=10_000)
+    assert opened_for == [deal_id]
+
+    buyer = catalog.save_buyer(db, {"name": "Acme", "email": "", "phone": ""})
+    records.create_record(
+        db,
+        {"market_key": "CA-X", "strategy": "buy_hold", "closed_date": "2025-01-02",
+         "purchase_price": "1", "projected_rent": "1", "projected_noi": "1",
+         "projected_monthly_cash_flow": "1", "projected_dscr": "1"},
+        buyer, deal_id=deal_id,
+    )  # fmt: skip
+    panel.record_button.click()
+    qtbot.waitUntil(lambda: "already has" in panel.status_label.text(), timeout=10_000)
+    assert opened_for == [deal_id]

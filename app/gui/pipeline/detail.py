@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.enums import DealStage
 from app.domain.errors import ConflictError, PerfDeskError, PermissionDenied, ValidationError
 from app.gui import events
 from app.gui.context import AppContext
@@ -122,6 +123,15 @@ class DealDetailPanel(QWidget):
         self.status_label = QLabel()
         self.status_label.setObjectName("dealDetailStatus")
         self.status_label.setWordWrap(True)
+        #: A closed-won deal's performance record is made here, at close (SPEC §9).
+        self.record_button = QPushButton("Record &performance…")
+        self.record_button.setObjectName("recordPerformance")
+        self.record_button.setToolTip(
+            "Create this deal's performance record: purchase, financing and the pro forma, "
+            "locked when saved"
+        )
+        self.record_button.clicked.connect(self.record_performance)
+        self.record_button.hide()
         #: What became of removing a contact or document, when it did not work.
         self.message = FieldMessage()
         self.message.setObjectName("dealDetailMessage")
@@ -198,7 +208,10 @@ class DealDetailPanel(QWidget):
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.title_label)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.title_label, 1)
+        title_row.addWidget(self.record_button, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(title_row)
         layout.addWidget(self.status_label)
         layout.addWidget(self.message)
         layout.addWidget(self.tabs, 1)
@@ -315,6 +328,35 @@ class DealDetailPanel(QWidget):
             parent=self,
         )
 
+    def record_performance(self) -> None:
+        """The performance record of this closed-won deal, unless it has one already."""
+        from app.gui.postclose.record_dialog import RecordDialog
+        from app.services.postclose.records import deals_awaiting_record
+
+        db, detail = self._db, self._detail
+        if db is None or detail is None:
+            return
+        deal_id = detail.deal.id
+
+        def checked(awaiting: bool) -> None:
+            if self._detail is None or self._detail.deal.id != deal_id:
+                return
+            if not awaiting:
+                self.status_label.setText(
+                    "This deal already has its performance record: see the Rent roll page."
+                )
+                return
+            dialog = RecordDialog(self.ctx, db, deal_id=deal_id, parent=self)
+            if dialog.exec() and dialog.created_id is not None:
+                self.status_label.setText("Performance record saved; its pro forma is locked.")
+                self.ctx.events.changed("rent_roll")
+
+        self.ctx.ops.run(
+            lambda: any(d.id == deal_id for d in deals_awaiting_record(db)),
+            on_success=checked,
+            parent=self,
+        )
+
     def _show(self, detail: DealDetail) -> None:
         previous = self._detail
         self._detail = detail
@@ -323,6 +365,7 @@ class DealDetailPanel(QWidget):
         ref = f"{info.ref} · " if info.ref else ""
         self.title_label.setText(f"{ref}{info.title}")
         self.status_label.setText("")
+        self.record_button.setVisible(info.stage == DealStage.CLOSED_WON)
         if same_deal and self.form.is_dirty():
             # Keep what is being typed; say if the stored deal moved on underneath it.
             self.form.show_facts(info)
