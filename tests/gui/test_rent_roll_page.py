@@ -162,3 +162,38 @@ def test_recalculate_all_runs_in_the_background(qtbot, make_window, office) -> N
     qtbot.waitUntil(lambda: any(s.startswith("Recalculated") for s in said), timeout=10_000)
     assert "0 months" in next(s for s in said if s.startswith("Recalculated"))
     QApplication.processEvents()
+
+
+def test_recalculate_all_can_be_cancelled_and_changes_nothing(
+    qtbot, make_window, office, monkeypatch
+) -> None:
+    import threading
+
+    import sqlalchemy as sa
+
+    from app.db.models import PerformancePeriod
+    from app.services.postclose import regrade
+
+    page = open_page(qtbot, make_window, office)
+    with page._db.session() as s:  # type: ignore[union-attr]
+        s.execute(sa.update(PerformancePeriod).values(grade="A"))  # all wrong but a few
+    release = threading.Event()
+    real = regrade.recalculate
+
+    def slow(s, progress=None, cancelled=None):  # type: ignore[no-untyped-def]
+        release.wait(5)  # until the person has pressed Cancel
+        return real(s, progress, cancelled)
+
+    monkeypatch.setattr(regrade, "recalculate", slow)
+    said: list[str] = []
+    page.ctx.events.status_message.connect(said.append)
+    page.recalculate()
+    [operation] = page.ctx.ops.active()
+    operation.cancel()
+    release.set()
+    qtbot.waitUntil(lambda: "Recalculation cancelled; nothing changed." in said, timeout=10_000)
+    qtbot.waitUntil(lambda: not page.ctx.ops.active(), timeout=10_000)
+    with page._db.read() as s:  # type: ignore[union-attr]
+        grades = set(s.scalars(sa.select(PerformancePeriod.grade).distinct()))
+    assert grades == {"A"}  # nothing was written
+    assert page.recalc_button.isEnabled()
