@@ -107,12 +107,23 @@ def assess(p: Projection, a: Actuals, required_dscr: Decimal | None) -> Assessme
     )  # fmt: skip
 
 
-def performance_rate(grades: list[Grade]) -> Decimal | None:
-    """Share of records graded A or B, × 100 (None with no records)."""
+def _share(grades: list[Grade]) -> Decimal | None:
     if not grades:
         return None
     good = sum(1 for g in grades if g in (Grade.A, Grade.B))
-    return quantize(Decimal(good * 100) / len(grades), 2)
+    return Decimal(good * 100) / len(grades)
+
+
+def performance_rate(grades: list[Grade]) -> Decimal | None:
+    """Share of records graded A or B, × 100 (None with no records), to 2 decimals."""
+    share = _share(grades)
+    return None if share is None else quantize(share, 2)
+
+
+def box_warning(grades: list[Grade]) -> str | None:
+    """The buy box's level, from the exact share: 2,401 of 4,002 (59.995 %, shown 60.00 %)
+    is still below 60."""
+    return warning_level(_share(grades))
 
 
 def warning_level(rate: Decimal | None) -> str | None:

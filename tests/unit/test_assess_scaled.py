@@ -60,3 +60,13 @@ def test_assess_scaled_matches_assess(
         _scaled(stored["expense_variance_pct"]),
         _scaled(stored["dscr_variance"]),
     )
+
+
+def test_a_box_just_below_60_percent_warns_though_its_rate_shows_60() -> None:
+    from app.domain.enums import Grade
+    from app.domain.postclose import box_warning, performance_rate
+
+    grades = [Grade.A] * 2401 + [Grade.C] * 1601  # 59.995 %
+    assert str(performance_rate(grades)) == "60.00"
+    assert box_warning(grades) == "WARNING"
+    assert box_warning([Grade.A] * 3 + [Grade.C] * 2) is None  # exactly 60 %

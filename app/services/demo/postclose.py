@@ -17,9 +17,9 @@ from app.domain.postclose import (
     Actuals,
     Projection,
     assess,
+    box_warning,
     engagement_score,
     performance_rate,
-    warning_level,
 )
 from app.services.demo.context import Context, Person
 from app.services.demo.periods import month_end
@@ -155,7 +155,7 @@ class PostCloseGenerator:
                     "UPDATE buy_boxes SET performance_rate = %s, warning_level = %s WHERE id = %s",
                     (
                         self.stored("buy_boxes", "performance_rate", rate),
-                        warning_level(rate),
+                        box_warning(box_grades[bid]),
                         bid,
                     ),
                 )

@@ -30,9 +30,9 @@ from app.db.models import BuyBox, Buyer, DealPerformance, PerformancePeriod
 from app.domain.enums import Grade
 from app.domain.postclose import (
     DEFAULT_REQUIRED_DSCR,
+    box_warning,
     engagement_score,
     performance_rate,
-    warning_level,
 )
 
 CHUNK = 500
@@ -158,7 +158,7 @@ def _refresh_boxes(s: Session, box_ids: Sequence[int] | None) -> list[Alert]:
             stmt = stmt.where(BuyBox.id.in_(part))
         for bid, name, old_rate, old_level in s.execute(stmt):
             rate = performance_rate(grades.get(bid, []))
-            level = warning_level(rate)
+            level = box_warning(grades.get(bid, []))
             if rate == old_rate and level == old_level:
                 continue
             changes.append({"bid": bid, "r": rate, "w": level})
