@@ -493,3 +493,17 @@ def test_loaders_read_through_the_service(catalog_db: Path) -> None:
     assert [b.name for b in boxes.rows] == ["Bakersfield SFR", "Fresno NNN"]
     assert boxes.extra.markets == ["CA-BAKERSFIELD", "CA-FRESNO"]
     assert [b.name for b in boxes.extra.buyers] == ["Acme Holdings", "Birch Fund"]
+
+
+def test_a_notification_opens_the_buyer_it_is_about(
+    qtbot, make_window: WindowFactory, catalog_db: Path
+) -> None:
+    window, page = open_page(qtbot, make_window, catalog_db, "buyers")
+    assert isinstance(page, BuyersPage)
+    birch = page.model.rows()[1]
+    window.show_page("people")
+    page.filter_edit.setText("Acme")  # a filter that hides Birch
+    window.ctx.events.open_record("buyers", birch.id)  # as the bell does
+    qtbot.waitUntil(lambda: page.current_id() == birch.id, timeout=5000)
+    assert page.filter_edit.text() == ""
+    qtbot.waitUntil(lambda: page.panel.name_label.text() == "Birch Fund", timeout=5000)

@@ -138,6 +138,7 @@ class CatalogPage(QWidget):
         ctx.database.closed.connect(self._on_closed)
         ctx.database.failed.connect(self._on_closed)
         ctx.events.data_changed.connect(self._on_data_changed)
+        ctx.events.record_requested.connect(self._on_record_requested)
 
     @staticmethod
     def load(db: Database) -> Loaded:
@@ -174,6 +175,19 @@ class CatalogPage(QWidget):
     def _on_data_changed(self, kind: str) -> None:
         if events.concerns(kind, *self.kinds):
             self._refresh_when_shown()
+
+    def _on_record_requested(self, kind: str, record_id: object) -> None:
+        """A notification (or another page) asks for one of ours: select it, reading the
+        list first when it is not in what is shown."""
+        if kind != self.key or not isinstance(record_id, int):
+            return
+        self.filter_edit.clear()
+        if self._db is not None and not self._stale and self.select_id(record_id):
+            return
+        self._select_after_load = record_id
+        self._stale = True
+        if self.isVisible():
+            self.reload()
 
     def _refresh_when_shown(self) -> None:
         if self.isVisible():
