@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from app.domain.errors import ConflictError
 from app.domain.money import format_money
 from app.domain.postclose import Assessment, assess
-from app.domain.rentroll import EXPENSE_PARTS, LABELS, FieldErrors, parse_period
+from app.domain.rentroll import EXPENSE_PARTS, LABELS, FieldErrors, money, parse_period
 from app.gui.context import AppContext
 from app.gui.form_fields import FieldSet, invalid_style
 from app.gui.postclose.record_view import GradeBadge, flag_words
@@ -314,10 +314,9 @@ class PeriodDialog(QDialog):
         parts: list[Decimal] = []
         for name in EXPENSE_PARTS:
             try:
-                value = Decimal(texts[name].replace(",", "").replace("$", "").strip() or "0")
-            except ArithmeticError:
-                continue
-            parts.append(value)
+                parts.append(money(texts[name]))
+            except ValueError:
+                continue  # empty or refused: said under the field on save
         total = sum(parts, Decimal(0))
         self.sum_label.setText(
             f"Breakdown total: {format_money(total, self.preview.currency)}"

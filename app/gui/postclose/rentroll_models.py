@@ -17,17 +17,11 @@ ROW_ROLE = Qt.ItemDataRole.UserRole + 1
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
-class RecordsModel(QAbstractTableModel):
-    HEADERS = ("Property", "Market", "Buyer", "Strategy", "Closed", "Grade")
+class _Rows(QAbstractTableModel):
+    """A read-only table of ``rows`` under ``HEADERS``."""
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.rows: list[RecordInfo] = []
-
-    def set_rows(self, rows: Sequence[RecordInfo]) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
+    HEADERS: tuple[str, ...] = ()
+    rows: list[Any]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -39,6 +33,19 @@ class RecordsModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.HEADERS[section]
         return None
+
+
+class RecordsModel(_Rows):
+    HEADERS = ("Property", "Market", "Buyer", "Strategy", "Closed", "Grade")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.rows: list[RecordInfo] = []
+
+    def set_rows(self, rows: Sequence[RecordInfo]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
 
     def data(self, index: Index, role: int = 0) -> Any:
         if not index.isValid():
@@ -69,7 +76,7 @@ class RecordsModel(QAbstractTableModel):
         return None
 
 
-class HistoryModel(QAbstractTableModel):
+class HistoryModel(_Rows):
     HEADERS = (
         "Month", "Rent", "Vacancy", "Cash flow", "Projected", "Variance", "DSCR", "Grade", "Flags",
     )  # fmt: skip
@@ -85,17 +92,6 @@ class HistoryModel(QAbstractTableModel):
         self.rows = list(reversed(rows))  # newest first
         self.projected_cash_flow = projected_cash_flow
         self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: Index, role: int = 0) -> Any:
         if not index.isValid():

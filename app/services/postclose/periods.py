@@ -86,26 +86,10 @@ def month_label(year: int, month: int) -> str:
 
 def _context(s: Session, performance_id: int) -> tuple[str, str | None, Projection, Decimal]:
     """(label, loan type, projection, required DSCR) of a record, or RecordNotFound."""
-    row = s.execute(
-        sa.select(
-            R.ref,
-            R.market_key,
-            R.loan_type,
-            R.projected_rent,
-            R.projected_noi,
-            R.projected_monthly_cash_flow,
-            R.projected_dscr,
-            BuyBox.min_dscr,
-        )
-        .outerjoin(BuyBox, BuyBox.id == R.buy_box_id)
-        .where(R.id == performance_id)
-    ).one_or_none()
-    if row is None:
+    found = _contexts(s, [performance_id]).get(performance_id)
+    if found is None:
         raise RecordNotFound(f"There is no performance record #{performance_id}.")
-    ref, market, loan, rent, noi, cf, dscr, min_dscr = row
-    label = f"{ref or f'#{performance_id}'} ({market})"
-    req = DEFAULT_REQUIRED_DSCR if min_dscr is None else min_dscr
-    return label, loan, Projection(rent, noi, cf, dscr), req
+    return found
 
 
 def _graded(values: PeriodValues, projection: Projection, req: Decimal) -> dict[str, Any]:

@@ -103,7 +103,8 @@ def _update_row(period_id: int, new: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
-def _columns(a: Assessment) -> dict[str, Any]:
+def period_assessment_columns(a: Assessment) -> dict[str, Any]:
+    """The stored columns of a period's assessment (grade, flags, variances)."""
     return {
         "grade": a.grade.value,
         "flags": list(a.flags),
@@ -117,17 +118,12 @@ def _columns(a: Assessment) -> dict[str, Any]:
     }
 
 
-def period_assessment_columns(a: Assessment) -> dict[str, Any]:
-    """The stored columns of a period's assessment (grade, flags, variances)."""
-    return _columns(a)
-
-
 def _grade_rows(
     s: Session,
     record_ids: Sequence[int] | None,
     progress: Progress | None,
     cancelled: Cancelled | None,
-) -> tuple[list[dict[str, Any]], set[int]]:
+) -> list[dict[str, Any]]:
     """The periods whose stored assessment differs from SPEC §9's, as update rows."""
     select = _select(s.get_bind().dialect.name)
     if record_ids is None:
@@ -143,7 +139,6 @@ def _grade_rows(
     result = s.execute(stmt, params, execution_options={"stream_results": True, "yield_per": BLOCK})
     cache: dict[str, list[str]] = {}
     changes: list[dict[str, Any]] = []
-    touched: set[int] = set()
     done = 0
     default_req = int(DEFAULT_REQUIRED_DSCR * 100)
     for block in result.partitions(BLOCK):
@@ -157,11 +152,10 @@ def _grade_rows(
             )  # fmt: skip
             if new[0] != row[6] or new[2:] != tuple(row[8:15]) or new[1] != _flags(row[7], cache):
                 changes.append(_update_row(row[0], new))
-                touched.add(row[15])
         done += len(block)
         if progress is not None:
             progress(done, max(total, done))
-    return changes, touched
+    return changes
 
 
 def _write(s: Session, changes: list[dict[str, Any]]) -> None:
@@ -179,7 +173,7 @@ def regrade_records(s: Session, record_ids: Sequence[int]) -> Feedback:
     transaction, and refresh what follows."""
     if not record_ids:
         return Feedback()
-    changes, _touched = _grade_rows(s, record_ids, None, None)
+    changes = _grade_rows(s, record_ids, None, None)
     _write(s, changes)
     out = refresh_after_periods(s, record_ids)
     notify_managers(s, None, out.alerts)
@@ -190,7 +184,7 @@ def recalculate(
     s: Session, progress: Progress | None = None, cancelled: Cancelled | None = None
 ) -> Feedback:
     """Every period graded again, then every record, buy box and buyer refreshed."""
-    changes, _touched = _grade_rows(s, None, progress, cancelled)
+    changes = _grade_rows(s, None, progress, cancelled)
     if cancelled is not None and cancelled():
         raise RecalculationCancelled("Recalculation cancelled; nothing was changed.")
     _write(s, changes)
