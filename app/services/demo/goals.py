@@ -12,14 +12,14 @@ from decimal import Decimal
 
 from app.domain.enums import ActivityType, GoalStatus, GoalType, PeriodType
 from app.domain.money import quantize
-from app.services.demo.context import Context, Person
-from app.services.demo.periods import (
+from app.domain.periods import (
     Period,
     first_whole_month,
     months_between,
     period_of,
     periods_between,
 )
+from app.services.demo.context import Context, Person
 
 #: (goal type, period, how many ended periods before the current one)
 PLAN: tuple[tuple[GoalType, PeriodType, int], ...] = (

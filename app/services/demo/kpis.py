@@ -14,8 +14,8 @@ from typing import Any
 
 from app.domain.enums import CalculationType, PeriodType, TargetType
 from app.domain.money import quantize
+from app.domain.periods import Period, first_whole_month, months_between, periods_between
 from app.services.demo.context import Context, Person
-from app.services.demo.periods import Period, first_whole_month, months_between, periods_between
 
 Q_LEADS = (
     "SELECT COUNT(*) FROM leads WHERE owner_id = :user_id"

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from app.domain.enums import Grade, LoanType, Strategy
 from app.domain.money import quantize
+from app.domain.periods import month_end
 from app.domain.postclose import (
     Actuals,
     Projection,
@@ -22,7 +23,6 @@ from app.domain.postclose import (
     performance_rate,
 )
 from app.services.demo.context import Context, Person
-from app.services.demo.periods import month_end
 from app.services.demo.vocab import (
     BUYER_NAMES,
     COMPANY_SUFFIXES,

@@ -6,8 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 from app.domain.enums import BenchmarkCohort
+from app.domain.periods import first_whole_month, months_between
 from app.services.demo.context import Context
-from app.services.demo.periods import first_whole_month, months_between
 from app.services.demo.records import MIN_ESCROW_VALUE
 
 CURRENCY = "USD"
