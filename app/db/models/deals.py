@@ -34,6 +34,7 @@ class Deal(Base, Versioned):
         sa.Index("ix_deals_stage_agent", "pipeline_stage", "agent_id"),
         sa.Index("ix_deals_agent_status", "agent_id", "status"),
         sa.Index("ix_deals_agent_created", "agent_id", "created_at"),
+        sa.Index("ix_deals_close_date", "actual_close_date", "pipeline_stage", "agent_id"),
         # The board (0008): a column's most recently moved cards, and the column figures read
         # from the index alone.
         sa.Index("ix_deals_stage_moved", "pipeline_stage", "stage_changed_at", "id"),

@@ -23,6 +23,8 @@ class Lead(Base, Versioned):
     __tablename__ = "leads"
     __table_args__ = (
         sa.Index("ix_leads_owner_created", "owner_id", "created_at"),
+        # Everyone's leads of a period at once (KPI and sales-performance runs, 0010).
+        sa.Index("ix_leads_created_owner", "created_at", "owner_id", "status"),
         # Covers the dashboard's per-agent counts (SPEC §2) without touching the table.
         sa.Index("ix_leads_owner_kpi", "owner_id", "is_private", "created_at", "status"),
     )
@@ -42,6 +44,7 @@ class Appointment(Base, Versioned):
     __tablename__ = "appointments"
     __table_args__ = (
         sa.Index("ix_appointments_agent_start", "agent_id", "start_time"),
+        sa.Index("ix_appointments_start_agent", "start_time", "agent_id", "status"),
         sa.Index(
             "ix_appointments_agent_kpi",
             "agent_id",
@@ -96,6 +99,8 @@ class Escrow(Base, Versioned):
     __table_args__ = (
         sa.CheckConstraint("purchase_price >= 0", name="purchase_price_not_negative"),
         sa.Index("ix_escrows_agent_created", "agent_id", "created_at"),
+        sa.Index("ix_escrows_created_agent", "created_at", "agent_id"),
+        sa.Index("ix_escrows_closed_agent", "closed_at", "agent_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

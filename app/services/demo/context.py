@@ -66,6 +66,10 @@ class Ids:
     def last(self, table: str) -> int:
         return self._last[table]
 
+    def skip_to(self, table: str, last: int) -> None:
+        """Continue after ``last`` (rows the migrations wrote, such as the built-in KPIs)."""
+        self._last[table] = max(self._last[table], last)
+
 
 class MonthlyStats:
     """Per person and calendar month, the figures KPI measurements and goals are scored on."""

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.domain.enums import CalculationType, PeriodType, TargetType
+from app.domain.kpi_sources import BUILTIN_KPIS
 from app.domain.money import quantize
 from app.domain.periods import Period, first_whole_month, months_between, periods_between
 from app.services.demo.context import Context, Person
@@ -65,46 +66,41 @@ class KpiSpec:
     max_value: Decimal | None = None
     #: The monthly stat (see records/pipeline) a query KPI counts, or a formula's parts.
     stat: str | None = None
+    #: Of the built-in library: the row is there already (migration 0010), not written here.
+    builtin: bool = False
+
+
+def _builtin(name: str, stat: str, period: PeriodType = PeriodType.MONTHLY) -> KpiSpec:
+    """A KPI of the built-in library (migration 0010 made it; the demo assigns it)."""
+    kpi = next(k for k in BUILTIN_KPIS if k.name == name)
+    return KpiSpec(
+        kpi.name, kpi.description, kpi.category, CalculationType.QUERY, kpi.data_source,
+        kpi.unit, period, kpi.target_type, stat=stat, builtin=True,
+    )  # fmt: skip
 
 
 KPIS: tuple[KpiSpec, ...] = (
-    KpiSpec(
-        "Leads Generated", "New leads added to the pipeline.", "sales", CalculationType.QUERY,
-        _query(Q_LEADS), "count", PeriodType.MONTHLY, TargetType.HIGHER_BETTER, stat="leads",
-    ),
-    KpiSpec(
-        "Appointments Completed", "Appointments that took place.", "sales",
-        CalculationType.QUERY, _query(Q_COMPLETED), "count", PeriodType.MONTHLY,
-        TargetType.HIGHER_BETTER, stat="completed",
-    ),
-    KpiSpec(
-        "Show Rate", "Completed appointments over completed plus no-shows.", "sales",
-        CalculationType.FORMULA,
-        _formula("completed / (completed + no_shows) * 100", completed=Q_COMPLETED,
-                 no_shows=Q_NO_SHOWS),
-        "%", PeriodType.MONTHLY, TargetType.HIGHER_BETTER, stat="show_rate",
-    ),
-    KpiSpec(
-        "Lead Conversion Rate", "Leads converted to clients, as a share of new leads.", "sales",
-        CalculationType.FORMULA,
-        _formula("converted / leads * 100", converted=Q_CONVERTED, leads=Q_LEADS),
-        "%", PeriodType.QUARTERLY, TargetType.HIGHER_BETTER, stat="conversion",
-    ),
-    KpiSpec(
-        "Escrows Opened", "Escrows opened and not cancelled.", "production",
-        CalculationType.QUERY, _query(Q_ESCROWS), "count", PeriodType.MONTHLY,
-        TargetType.HIGHER_BETTER, stat="escrows_opened",
-    ),
+    _builtin("Leads Generated", "leads"),
+    _builtin("Appointments Completed", "completed"),
+    _builtin("Show Rate", "show_rate"),
+    _builtin("Lead Conversion Rate", "conversion"),
+    _builtin("Escrows Opened", "escrows_opened"),
     KpiSpec(
         "Listings Taken", "New listing agreements.", "production", CalculationType.QUERY,
         _query(Q_LISTINGS), "count", PeriodType.QUARTERLY, TargetType.HIGHER_BETTER,
         stat="listings",
     ),
     KpiSpec(
-        "Speed to Lead", "Median minutes from a new online lead to the first call (dialer).",
+        "No-Show Rate", "No-shows, as a share of appointments that were due to take place.",
+        "sales", CalculationType.FORMULA,
+        _formula("no_shows / (completed + no_shows) * 100", completed=Q_COMPLETED,
+                 no_shows=Q_NO_SHOWS),
+        "%", PeriodType.QUARTERLY, TargetType.LOWER_BETTER, stat="no_show_rate",
+    ),
+    KpiSpec(
+        "Speed to Lead", "Median minutes to the first reply to a new conversation (Intercom).",
         "responsiveness", CalculationType.API,
-        {"type": "dialer", "provider": "aircall", "metric": "first_response_time",
-         "filters": {"agent": ":user_id", "from": ":start_date", "to": ":end_date"}},
+        {"type": "api", "provider": "intercom", "metric": "first_response_time"},
         "minutes", PeriodType.MONTHLY, TargetType.LOWER_BETTER,
     ),
     KpiSpec(
@@ -134,7 +130,7 @@ CORE = {
     "Escrows Opened": 15,
 }
 OPTIONAL = ("Speed to Lead", "Client Satisfaction", "Calls Made", "Listings Taken",
-            "List-to-Sale Price Ratio")  # fmt: skip
+            "List-to-Sale Price Ratio", "No-Show Rate")  # fmt: skip
 
 
 def achievement(actual: Decimal, target: Decimal, kind: TargetType) -> Decimal | None:
@@ -179,8 +175,19 @@ class KpiGenerator:
         clock = ctx.clock
         start = first_whole_month(clock.start)
         defined_at = clock.at(start - dt.timedelta(days=rng.randint(10, 40)), 10 * 3600)
-        ids: dict[str, int] = {}
+        ids: dict[str, int] = {
+            str(name): int(kid)
+            for kid, name in ctx.writer.target.execute(
+                "SELECT id, name FROM kpi_definitions WHERE is_builtin"
+            )
+        }
+        existing = ctx.writer.target.execute("SELECT COALESCE(MAX(id), 0) FROM kpi_definitions")
+        ctx.ids.skip_to("kpi_definitions", int(existing[0][0]))
         for spec in KPIS:
+            if spec.builtin:
+                if spec.name not in ids:
+                    raise RuntimeError(f"the built-in KPI {spec.name!r} is missing (migrate)")
+                continue
             kid = ctx.ids.next("kpi_definitions")
             ids[spec.name] = kid
             self.add_def(
@@ -243,6 +250,8 @@ class KpiGenerator:
             value = Decimal(rng.choice((75, 78, 80, 85)))
         elif spec.stat == "conversion":
             value = Decimal(rng.choice(("2.5", "3.0", "3.5")))
+        elif spec.stat == "no_show_rate":
+            value = Decimal(rng.choice((10, 12, 15)))
         elif spec.name == "Speed to Lead":
             value = Decimal(rng.choice((5, 10, 15)))
         elif spec.name == "Client Satisfaction":
@@ -284,12 +293,19 @@ class KpiGenerator:
             if leads == 0:
                 return
             actual = quantize(Decimal(conv * 100) / leads, 4)
-            meta = {"method": "formula", "inputs": {"converted": conv, "leads": leads}}
+            meta = {"method": "builtin", "metric": "lead_conversion"}
+        elif spec.stat == "no_show_rate":
+            done = stats.count(person.id, months, "completed")
+            missed = stats.count(person.id, months, "no_shows")
+            if done + missed == 0:
+                return
+            actual = quantize(Decimal(missed * 100) / (done + missed), 4)
+            meta = {"method": "formula", "inputs": {"completed": done, "no_shows": missed}}
         else:
             actual = self._entered(spec, target)
             by = (manager or self.office.admin).id
             if spec.calculation is CalculationType.API:
-                by, meta = None, {"method": "api", "provider": "aircall"}
+                by, meta = None, {"method": "api", "provider": "intercom"}
             elif spec.name == "Client Satisfaction":
                 notes = f"Post-close survey, {rng.randint(2, 9)} responses."
         pct = achievement(actual, target, spec.target_type)

@@ -1,0 +1,1 @@
+"""KPIs: definitions, assignments, measurements, the calculation engine, scorecards (SPEC §7–§8)."""
