@@ -29,8 +29,18 @@ from app.domain.enums import JobStatus, JobTrigger
 from app.domain.errors import PerfDeskError, ValidationError
 from app.services.database import Database
 
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What a job wrote, and a line for the log when part of its work could not be done
+    (the run still succeeded: e.g. a KPI whose value could not be computed)."""
+
+    rows: int
+    note: str | None = None
+
+
 #: The transaction the job runs in, plus the day it runs as of and the options given for it.
-JobFunction = Callable[[Session, "JobContext"], int]
+JobFunction = Callable[[Session, "JobContext"], "int | JobOutcome"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,9 @@ class JobContext:
     as_of: dt.date
     dialect: str
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: The database the job runs on (for work on a connection of its own, such as the
+    #: read-only KPI queries).
+    database: Database | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +84,7 @@ def register(job: Job) -> Job:
 def _load_builtin_jobs() -> None:
     # Imported here: each job module registers itself, and imports this module.
     from app.services.delivery import run as _deliveries  # noqa: F401
-    from app.services.jobs import agent_kpis, feedback  # noqa: F401
+    from app.services.jobs import agent_kpis, feedback, kpis  # noqa: F401
 
 
 def registered_jobs() -> dict[str, Job]:
@@ -127,7 +140,11 @@ def run_jobs(
     every = options or {}
     return [
         _run_one(
-            db, job, JobContext(day, db.dialect, every.get(job.name, {})), triggered_by, started_at
+            db,
+            job,
+            JobContext(day, db.dialect, every.get(job.name, {}), db),
+            triggered_by,
+            started_at,
         )
         for job in selected
     ]
@@ -180,10 +197,12 @@ def _execute(db: Database, job: Job, ctx: JobContext) -> tuple[JobStatus, int | 
                         None,
                         f"{job.name} is already running on another workstation",
                     )
-            rows = job.run(s, ctx)
+            done = job.run(s, ctx)
     except Exception as exc:  # recorded, and the next job runs
         return JobStatus.FAILED, None, plain_message(exc, db)
-    return JobStatus.SUCCEEDED, rows, None
+    if isinstance(done, JobOutcome):
+        return JobStatus.SUCCEEDED, done.rows, done.note
+    return JobStatus.SUCCEEDED, done, None
 
 
 def plain_message(exc: BaseException, db: Database) -> str:

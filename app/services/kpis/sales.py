@@ -194,7 +194,7 @@ def _deals(
     )
     for uid, stage, made, closed_on in closed:
         figures = out[uid]
-        if stage == DealStage.CLOSED_WON:
+        if stage == DealStage.CLOSED_WON and closed_on is not None:
             figures.deals_won += 1
             figures.cycle_days.append(max(0, (closed_on - made.date()).days))
         else:
