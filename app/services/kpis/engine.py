@@ -52,6 +52,8 @@ from app.services.kpis import adapters, query
 from app.services.kpis.sales import SalesFigures, sales_figures
 
 Values = dict[int, Decimal | None]
+#: Providers that answer nothing without a token: said once per KPI, not once per person.
+NEEDS_TOKEN = frozenset({"intercom", "aircall"})
 Fetch = Callable[..., Decimal]
 TokenLoader = Callable[[str], "str | None"]
 
@@ -147,6 +149,10 @@ class _Run:
     def api(self, d: _Definition, source: ApiSource, p: Period) -> Values:
         token = self.token(source.provider)
         out: Values = {}
+        if token is None and source.provider in NEEDS_TOKEN:
+            name = adapters.PROVIDERS.get(source.provider, source.provider)
+            self.problem(d.name, None, f"no {name} token is saved on this computer")
+            return out
         for a in d.assignments:
             try:
                 out[a.user_id] = self.fetch(

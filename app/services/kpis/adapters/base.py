@@ -75,8 +75,11 @@ def _known(provider: str) -> str:
 
 
 def load_token(provider: str) -> str | None:
-    """The provider's token from the keyring, or None (also without a safe keyring)."""
-    return delivery_settings.load_secret(token_key(_known(provider)))
+    """The provider's token from the keyring, or None (also for an unknown provider, and
+    without a safe keyring): fetching then says what is missing."""
+    if provider not in PROVIDERS:
+        return None
+    return delivery_settings.load_secret(token_key(provider))
 
 
 def save_token(provider: str, token: str) -> None:
@@ -213,7 +216,9 @@ class Api:
 
     def _once(self, method: str, url: str | httpx.URL, **kwargs: Any) -> httpx.Response:
         try:
-            return self.client.request(method, url, timeout=self.timeout, **kwargs)
+            return self.client.request(
+                method, url, timeout=self.timeout, follow_redirects=False, **kwargs
+            )
         except httpx.TimeoutException:
             raise AdapterError(f"{self.label} did not answer within {self.timeout:g} s.") from None
         except httpx.TransportError as exc:
