@@ -175,6 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="agent-kpis: also store the N previous whole months",
     )
+    jobs_run.add_argument(
+        "--periods",
+        metavar="N",
+        type=int,
+        default=None,
+        help="kpis: measure the N newest whole periods of each type (default 1, at most 36)",
+    )
 
     deal = command("deal", "work with deals on the pipeline board")
     deal_commands = deal.add_subparsers(dest="deal_command", metavar="ACTION", required=True)
@@ -276,6 +283,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="closed on or before this day",
     )  # fmt: skip
     portfolio.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
+    kpis = reports.add_parser(
+        "kpis",
+        help="each person's KPIs and overall score for a period",
+        description="Each person the acting person (--as) may see, with their KPI "
+        "assignments active in the period: the newest measurement per KPI whose period starts "
+        "in it (actual, target, achievement %%, weight) and the overall score (SPEC §7). "
+        "Default period: the last whole month before --as-of.",
+    )
+    _global_options(kpis, suppress=True)
+    kpis.add_argument(
+        "--period-start", dest="period_start", metavar="YYYY-MM-DD", type=_iso_date, default=None,
+        help="the first day of the period",
+    )  # fmt: skip
+    kpis.add_argument(
+        "--period-end", dest="period_end", metavar="YYYY-MM-DD", type=_iso_date, default=None,
+        help="the last day of the period",
+    )  # fmt: skip
+    kpis.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
     return parser
 
 
@@ -498,7 +523,13 @@ def cmd_jobs_run(s: CommandContext) -> int:
     backfill = s.args.backfill_months
     if backfill is not None and backfill < 0:
         raise UsageError("--backfill-months must be 0 or more")
-    options = {} if backfill is None else {"agent-kpis": {"backfill_months": backfill}}
+    options: dict[str, dict[str, int]] = {}
+    if backfill is not None:
+        options["agent-kpis"] = {"backfill_months": backfill}
+    if s.args.periods is not None:
+        if not 1 <= s.args.periods <= 36:
+            raise UsageError("--periods must be from 1 to 36")
+        options["kpis"] = {"periods": s.args.periods}
     db = s.database()
     results = run_jobs(db, s.args.names, _today(s), JobTrigger.CLI, options)
     for line in describe(results):
@@ -672,6 +703,46 @@ def cmd_report_portfolio(s: CommandContext) -> int:
     return EXIT_OK
 
 
+def _report_period(s: CommandContext) -> tuple[dt.date, dt.date]:
+    from app.domain.enums import PeriodType
+    from app.domain.periods import period_of
+
+    start, end = s.args.period_start, s.args.period_end
+    if start is None and end is None:
+        last = period_of(PeriodType.MONTHLY, period_of(PeriodType.MONTHLY, _today(s)).start
+                         - dt.timedelta(days=1))  # fmt: skip
+        return last.start, last.end
+    if start is None or end is None:
+        raise UsageError("give both --period-start and --period-end, or neither")
+    if end < start:
+        raise UsageError("--period-end is before --period-start")
+    return start, end
+
+
+def cmd_report_kpis(s: CommandContext) -> int:
+    from app.services.kpis.scorecards import kpi_report
+
+    start, end = _report_period(s)
+    data = kpi_report(s.database(), start, end, acting=s.args.acting_email)
+    if s.args.json:
+        import json
+
+        print(json.dumps(data, indent=2))
+        return EXIT_OK
+    print(f"KPIs from {start.isoformat()} to {end.isoformat()}")
+    for user in data["users"]:
+        score = user["overall_score"]
+        print(f"\n{user['email']}  overall {'—' if score is None else f'{score:.2f}'}")
+        for k in user["kpis"]:
+            pct = k["achievement_pct"]
+            actual = "—" if k["actual"] is None else f"{k['actual']:g}"
+            print(
+                f"  {k['name']:<32} {actual:>12} / {k['target']:<10g} "
+                f"{'—' if pct is None else f'{pct:.2f}%':>9}  weight {k['weight']:g}"
+            )
+    return EXIT_OK
+
+
 def cmd_deal_move(s: CommandContext) -> int:
     from app.services.pipeline.moves import move_deal_by_ref
 
@@ -702,6 +773,7 @@ COMMANDS: dict[str, Callable[[CommandContext], int]] = {
     "report pipeline": cmd_report_pipeline,
     "report commissions": cmd_report_commissions,
     "report portfolio": cmd_report_portfolio,
+    "report kpis": cmd_report_kpis,
     "jobs run": cmd_jobs_run,
     "deal move": cmd_deal_move,
     "audit verify": cmd_audit_verify,

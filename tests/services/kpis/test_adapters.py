@@ -138,6 +138,7 @@ class Fake:
     bodies: dict[str, bytes] = field(default_factory=dict)  # path → a fixed 200 body
     slow: dict[str, float] = field(default_factory=dict)
     kpi_body: Any = field(default_factory=lambda: KPI_BODY)
+    ignore_direction: bool = False  # like a search that does not filter on direction
     stop: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -201,7 +202,7 @@ def _aircall(fake: Fake, seen: Seen) -> tuple[int, dict[str, str], bytes]:
             for c in CALLS
             if str(c["user"]["id"]) == q["user_id"]
             and int(q["from"]) <= c["started_at"] <= int(q["to"])
-            and c["direction"] == q.get("direction", c["direction"])
+            and (fake.ignore_direction or c["direction"] == q.get("direction", c["direction"]))
         ]
         items = found[(page - 1) * CALLS_PER_PAGE : page * CALLS_PER_PAGE]
         pages = max(1, -(-len(found) // CALLS_PER_PAGE))
@@ -352,7 +353,7 @@ def test_intercom_odd_count_is_the_middle_value_rounded(fake: Fake) -> None:
 
 
 def test_intercom_unknown_email(fake: Fake) -> None:
-    with pytest.raises(AdapterError, match="Intercom has no teammate with the email zed@x.com"):
+    with pytest.raises(AdapterError, match=r"Intercom has no teammate with the email zed@x\.com"):
         fetch(intercom(fake), "zed@x.com", INTERCOM_TOKEN)
     assert not fake.to("/conversations/search")
 
@@ -406,6 +407,11 @@ def test_aircall_counts_outbound_calls_over_pages(fake: Fake) -> None:
     assert all(r.headers["authorization"] == AIRCALL_BASIC for r in fake.requests)
 
 
+def test_aircall_counts_only_outbound_calls_whatever_the_search_returns(fake: Fake) -> None:
+    fake.ignore_direction = True
+    assert fetch(aircall(fake, "call_count"), "carl@example.com", AIRCALL_TOKEN) == 3
+
+
 def test_aircall_talk_time_sums_answered_calls(fake: Fake) -> None:
     # Answered in May: 120 s out, 300 s in, 90 s out → 510 s.
     assert fetch(aircall(fake, "talk_time"), "carl@example.com", AIRCALL_TOKEN) == Decimal("8.5")
@@ -415,7 +421,7 @@ def test_aircall_talk_time_sums_answered_calls(fake: Fake) -> None:
 
 
 def test_aircall_unknown_email(fake: Fake) -> None:
-    with pytest.raises(AdapterError, match="Aircall has no user with the email zed@x.com"):
+    with pytest.raises(AdapterError, match=r"Aircall has no user with the email zed@x\.com"):
         fetch(aircall(fake, "call_count"), "zed@x.com", AIRCALL_TOKEN)
     assert len(fake.to("/v1/users")) == 2  # looked at every page
     assert not fake.to("/v1/calls/search")
@@ -465,14 +471,14 @@ def test_http_json_whole_answer_and_numeric_text(fake: Fake) -> None:
 )
 def test_http_json_no_number_names_the_path(fake: Fake, body: Any, path: str, message: str) -> None:
     fake.kpi_body = body
-    with pytest.raises(AdapterError, match="^HTTP JSON answered no number ") as caught:
+    with pytest.raises(AdapterError, match=r"^HTTP JSON answered no number ") as caught:
         fetch(http_json(fake, path), "ann@example.com", None)
     assert message in str(caught.value)
 
 
 def test_http_json_refused_without_token(fake: Fake) -> None:
     fake.queue("/kpi", 401)
-    with pytest.raises(AdapterError, match="wants a token .HTTP 401. and none is saved"):
+    with pytest.raises(AdapterError, match=r"wants a token \(HTTP 401\) and none is saved"):
         fetch(http_json(fake), "ann@example.com", None)
 
 
@@ -556,7 +562,19 @@ def test_server_error_names_the_path(fake: Fake) -> None:
             b'{"conversations": [{"statistics": {"time_to_admin_reply": "soon"}}]}',
             "time_to_admin_reply is 'soon'",
         ),
+        (
+            "intercom",
+            "/conversations/search",
+            b'{"conversations": [], "pages": {"next": {"starting_after": "x"}}}',
+            "the same page came back twice",
+        ),
         ("aircall", "/v1/users", b'{"users": "nobody"}', "no 'users' list"),
+        (
+            "aircall",
+            "/v1/users",
+            b'{"users": [], "meta": {"next_page_link": "https://api.aircall.io/v1/users?page=2"}}',
+            "the same page came back twice",
+        ),
         ("aircall", "/v1/users", b'{"users": [], "meta": {"next_page_link": 5}}', "not a link"),
         ("http_json", "/kpi", b'{"data": {"items": [1, {"value": NaN}]}}', "is not JSON"),
     ],
@@ -575,6 +593,13 @@ def test_garbage_answers(fake: Fake, provider: str, path: str, body: bytes, deta
     text = str(caught.value)
     assert text.startswith(f"{label} answered something that is not the expected JSON (")
     assert detail in text
+
+
+def test_redirects_are_not_followed(fake: Fake) -> None:
+    fake.queued["/kpi"] = [(302, {"Location": fake.base + "/elsewhere"}, b"")]
+    with pytest.raises(AdapterError, match=r"^HTTP JSON answered HTTP 302 for /kpi\.$"):
+        fetch(http_json(fake), "ann@example.com", "tok-h")
+    assert not fake.to("/elsewhere")
 
 
 def test_a_given_client_is_used_and_left_open(fake: Fake) -> None:
@@ -685,6 +710,7 @@ def test_tokens_live_in_the_keyring(memory_keyring: MemoryKeyring) -> None:
     assert load_token("intercom") == "tok-1"
     assert load_token("aircall") == "aid:asecret"
     assert load_token("http_json") is None
+    assert load_token("zendesk") is None
 
 
 def test_bad_tokens_are_refused(memory_keyring: MemoryKeyring) -> None:
