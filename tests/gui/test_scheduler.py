@@ -97,6 +97,13 @@ def job_log(path: Path) -> list[tuple[str, str, str]]:
         db.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _agent_kpis_and_deliveries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window's scheduler is tested on these two jobs (kpis keeps its own tests)."""
+    kept = tuple(e for e in schedule_module.SCHEDULE if e.name in ("agent-kpis", "deliveries"))
+    monkeypatch.setattr(schedule_module, "SCHEDULE", kept)
+
+
 def only_job(
     monkeypatch: pytest.MonkeyPatch,
     name: str,

@@ -26,10 +26,11 @@ from app.domain.enums import (
 from app.services.database import Database, open_database
 from app.services.delivery.run import MAX_ATTEMPTS
 from app.services.jobs import runner
+from app.services.jobs import schedule as schedule_module
 from app.services.jobs.runner import Job, run_jobs
 from app.services.jobs.schedule import (
-    SCHEDULE,
     ScheduledJob,
+    cron_slot,
     due_jobs,
     may_run,
     run_due_jobs,
@@ -41,6 +42,13 @@ from app.services.users import add_user
 DAY, MINUTE = dt.timedelta(days=1), dt.timedelta(minutes=1)
 NOW = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
 AGENT_KPIS, DELIVERIES = "agent-kpis", "deliveries"
+#: The schedule's mechanism is tested on these two; the cron-timed ``kpis`` apart (below).
+SCHEDULE = tuple(e for e in schedule_module.SCHEDULE if e.name in (AGENT_KPIS, DELIVERIES))
+
+
+@pytest.fixture(autouse=True)
+def _two_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(schedule_module, "SCHEDULE", SCHEDULE)
 
 
 def at(text: str) -> dt.datetime:
@@ -421,3 +429,35 @@ def test_a_run_that_starts_after_midnight_keeps_the_slot_it_was_due_in(
     [(name, _status, _trigger, started)] = job_log(db)
     assert name == AGENT_KPIS and started == decided
     assert AGENT_KPIS in due(db, at("2026-03-11T00:00:01"))
+
+
+# -- cron-timed jobs ---------------------------------------------------------------------------
+def test_cron_slots_begin_at_the_newest_time_the_expression_names() -> None:
+    assert cron_slot("0 5 * * *", at("2026-03-10T04:59:59")) == at("2026-03-09T05:00")
+    assert cron_slot("0 5 * * *", at("2026-03-10T05:00")) == at("2026-03-10T05:00")
+    assert cron_slot("0 5 * * *", at("2026-03-10T23:00")) == at("2026-03-10T05:00")
+    assert cron_slot("30 6 1 * *", at("2026-03-10T09:00")) == at("2026-03-01T06:30")
+    assert slot_start(at("2026-03-10T04:00"), DAY, "0 5 * * *") == at("2026-03-09T05:00")
+
+
+def test_a_bad_cron_expression_is_refused_in_plain_words() -> None:
+    from app.domain.errors import ValidationError
+    from app.services.jobs.schedule import check_cron
+
+    assert check_cron("0 5 * * 1-5") == "0 5 * * 1-5"
+    with pytest.raises(ValidationError, match="not a cron expression"):
+        check_cron("61 * * * *")
+
+
+def test_kpis_runs_once_after_each_5am_utc(
+    db: Database, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [entry] = [e for e in schedule_module.ALL_SCHEDULED if e.name == "kpis"]
+    assert entry.cron == "0 5 * * *" and entry.office_login
+    schedule = (entry,)
+    clock.now = at("2026-03-10T04:00")
+    assert [j.name for j in due_jobs(db, clock.now, schedule)] == ["kpis"]  # never ran
+    [done] = run_due_jobs(db, clock.now, schedule)
+    assert done.status is JobStatus.SUCCEEDED
+    assert due_jobs(db, at("2026-03-10T04:59"), schedule) == []  # same slot (from 9 March 5:00)
+    assert [j.name for j in due_jobs(db, at("2026-03-10T05:00"), schedule)] == ["kpis"]
