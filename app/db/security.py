@@ -649,6 +649,21 @@ LATER_GRANTS: Grants = (
 )
 
 
+#: Goals, entered activities and badges (migration 0011): like KPI assignments, a person's
+#: own, their broker's (read), their team manager's (read and write), an admin's. Badge
+#: rules: every login reads them, admins write them.
+_GOAL_SCOPE_READ = kpi_scope("user_id", "team_id", write=False)
+_GOAL_SCOPE_WRITE = kpi_scope("user_id", "team_id", write=True)
+GOAL_POLICIES: tuple[Policy, ...] = (
+    *_split("goals", _GOAL_SCOPE_READ, _GOAL_SCOPE_WRITE, _KPI_READS, _KPI_WRITES),
+    *_split("activity_entries", _KPI_PEOPLE_READ, _KPI_PEOPLE_WRITE, _KPI_READS, _KPI_WRITES),
+    *_split("user_achievements", _KPI_PEOPLE_READ, _KPI_PEOPLE_WRITE, _KPI_READS, _KPI_WRITES),
+    *_split("achievement_definitions", "true", IS_ADMIN, _EVERYONE, _ADMIN),
+)
+GOAL_RLS_TABLES: tuple[str, ...] = tuple(dict.fromkeys(p.table for p in GOAL_POLICIES))
+GOAL_GRANTS: Grants = (("achievement_definitions", ("INSERT", "UPDATE", "DELETE"), ("admin",)),)
+
+
 # ---------------------------------------------------------------------------- migration
 
 

@@ -57,6 +57,10 @@ class NotificationType(StrEnum):
     # The managers' post-close alerts (SPEC §9; app/services/postclose/alerts.py).
     BUY_BOX_WARNING = "buy_box.warning"
     BUYER_SCORE_DROP = "buyer.score_drop"
+    # KPI and goal alerts (SPEC §7–§8; app/services/kpis/alerts.py), raised by the jobs.
+    KPI_TARGET_MISSED = "kpi.target_missed"
+    GOAL_ACHIEVED = "goal.achieved"
+    ACHIEVEMENT_EARNED = "achievement.earned"
 
 
 class NotificationChannel(StrEnum):

@@ -60,6 +60,9 @@ ENTITY_OF: dict[NotificationType, str] = {
     NotificationType.LISTING_CREATED: "listing",
     NotificationType.BUY_BOX_WARNING: "buy_box",
     NotificationType.BUYER_SCORE_DROP: "buyer",
+    NotificationType.KPI_TARGET_MISSED: "kpi_assignment",
+    NotificationType.GOAL_ACHIEVED: "goal",
+    NotificationType.ACHIEVEMENT_EARNED: "user_achievement",
 }
 #: The window's page key of each entity type.
 PAGE_OF: dict[str, str] = {
@@ -68,6 +71,9 @@ PAGE_OF: dict[str, str] = {
     "listing": "listings",
     "buy_box": "buy_boxes",
     "buyer": "buyers",
+    "kpi_assignment": "kpi_assignments",
+    "goal": "goals",
+    "user_achievement": "leaderboard",
 }
 
 TYPE_LABELS: dict[NotificationType, str] = {
@@ -77,6 +83,9 @@ TYPE_LABELS: dict[NotificationType, str] = {
     NotificationType.LISTING_CREATED: "New listing",
     NotificationType.BUY_BOX_WARNING: "Buy box warning",
     NotificationType.BUYER_SCORE_DROP: "Buyer score drop",
+    NotificationType.KPI_TARGET_MISSED: "Target missed",
+    NotificationType.GOAL_ACHIEVED: "Goal reached",
+    NotificationType.ACHIEVEMENT_EARNED: "Badge earned",
 }
 
 

@@ -18,17 +18,13 @@ pytestmark = pytest.mark.pg
 
 #: Tables SPEC §1 does not restrict (or that the app needs office-wide), left without RLS.
 OPEN_TABLES = {
-    "achievement_definitions",
-    "activity_entries",
     "alembic_version",
     "app_settings",
     "benchmarks",
     "buy_boxes",
     "buyers",
-    "goals",
     "job_runs",
     "lead_source_costs",
-    "user_achievements",
 }
 
 
@@ -44,7 +40,9 @@ def test_rls_is_enabled_not_forced_on_every_restricted_table(pg_db: Database) ->
         "WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace",
     )
     enabled = {name for name, on, _ in rows if on}
-    assert enabled == set(security.RLS_TABLES) | set(security.LATER_RLS_TABLES)
+    assert enabled == (
+        set(security.RLS_TABLES) | set(security.LATER_RLS_TABLES) | set(security.GOAL_RLS_TABLES)
+    )
     assert not any(forced for _, _, forced in rows)  # the table owner is unaffected
     assert {name for name, *_ in rows} == enabled | OPEN_TABLES
 
@@ -56,7 +54,8 @@ def test_policies_key_on_current_user_never_on_a_session_setting(pg_db: Database
         "coalesce(with_check, '') FROM pg_policies WHERE schemaname = 'public'",
     )
     assert {(t, p) for t, p, *_ in rows} == {
-        (p.table, p.name) for p in (*security.POLICIES, *security.LATER_POLICIES)
+        (p.table, p.name)
+        for p in (*security.POLICIES, *security.LATER_POLICIES, *security.GOAL_POLICIES)
     }
     for _table, _name, roles, qual, check in rows:
         assert roles == [security.USERS]
@@ -165,5 +164,5 @@ def test_downgrade_removes_it_all_and_upgrade_restores_it(pg_db: Database) -> No
     assert schema.prepare(pg_db).state == "upgraded"
     schema.check_drift(pg_db)
     assert _rows(pg_db, "SELECT count(*) FROM pg_policies WHERE schemaname = 'public'") == [
-        (len(security.POLICIES) + len(security.LATER_POLICIES),)
+        (len(security.POLICIES) + len(security.LATER_POLICIES) + len(security.GOAL_POLICIES),)
     ]
