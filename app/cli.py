@@ -301,6 +301,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="the last day of the period",
     )  # fmt: skip
     kpis.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
+    goals = reports.add_parser(
+        "goals",
+        help="goals with their progress and status",
+        description="Every goal the acting person (--as) may see: target, current value, "
+        "achievement %% and status (SPEC §8), as last computed by the goals job or a save.",
+    )
+    _global_options(goals, suppress=True)
+    goals.add_argument("--open", action="store_true", help="only goals not yet finalised")
+    goals.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
+    board = reports.add_parser(
+        "leaderboard",
+        help="rank the producers by revenue, orders and conversion rate",
+        description="The active agents and brokers the acting person (--as) may see, ranked "
+        "by revenue, orders and conversion rate over the period; ties share a rank; medals "
+        "for ranks 1-3 (SPEC §8). Default period: the last whole month before --as-of.",
+    )
+    _global_options(board, suppress=True)
+    board.add_argument(
+        "--period-start", dest="period_start", metavar="YYYY-MM-DD", type=_iso_date, default=None,
+        help="the first day of the period",
+    )  # fmt: skip
+    board.add_argument(
+        "--period-end", dest="period_end", metavar="YYYY-MM-DD", type=_iso_date, default=None,
+        help="the last day of the period",
+    )  # fmt: skip
+    board.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
     return parser
 
 
@@ -743,6 +769,46 @@ def cmd_report_kpis(s: CommandContext) -> int:
     return EXIT_OK
 
 
+def cmd_report_goals(s: CommandContext) -> int:
+    from app.services.kpis.goals import STATUS_LABELS, goals_json, list_goals
+
+    rows = list_goals(s.database(), acting=s.args.acting_email, open_only=s.args.open)
+    if s.args.json:
+        import json
+
+        print(json.dumps(goals_json(rows), indent=2))
+        return EXIT_OK
+    for r in rows:
+        pct = "—" if r.achievement_pct is None else f"{r.achievement_pct}%"
+        print(
+            f"{r.owner:<28} {r.goal_type:<16} {r.period_start} – {r.period_end}  "
+            f"{r.current_value.normalize():f} / {r.target_value.normalize():f}  {pct:>8}  "
+            f"{STATUS_LABELS.get(r.status, r.status)}"
+        )
+    if not rows:
+        print("No goals.")
+    return EXIT_OK
+
+
+def cmd_report_leaderboard(s: CommandContext) -> int:
+    from app.services.kpis.leaderboard import leaderboard_json, leaderboards
+
+    start, end = _report_period(s)
+    board = leaderboards(s.database(), start, end, acting=s.args.acting_email)
+    if s.args.json:
+        import json
+
+        print(json.dumps(leaderboard_json(board), indent=2))
+        return EXIT_OK
+    titles = {"by_revenue": "Revenue", "by_orders": "Orders", "by_conversion": "Conversion %"}
+    print(f"Leaderboards from {start.isoformat()} to {end.isoformat()}")
+    for key, places in board.boards.items():
+        print(f"\n{titles[key]}")
+        for p in places:
+            print(f"  {p.rank:>3}. {p.name:<28} {p.value:>14}  {p.medal or ''}")
+    return EXIT_OK
+
+
 def cmd_deal_move(s: CommandContext) -> int:
     from app.services.pipeline.moves import move_deal_by_ref
 
@@ -774,6 +840,8 @@ COMMANDS: dict[str, Callable[[CommandContext], int]] = {
     "report commissions": cmd_report_commissions,
     "report portfolio": cmd_report_portfolio,
     "report kpis": cmd_report_kpis,
+    "report goals": cmd_report_goals,
+    "report leaderboard": cmd_report_leaderboard,
     "jobs run": cmd_jobs_run,
     "deal move": cmd_deal_move,
     "audit verify": cmd_audit_verify,

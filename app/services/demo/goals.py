@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from app.domain.enums import ActivityType, GoalStatus, GoalType, PeriodType
+from app.domain.enums import ActivityType, GoalType, PeriodType
+from app.domain.goals import goal_status
 from app.domain.money import quantize
 from app.domain.periods import (
     Period,
@@ -44,20 +45,6 @@ BADGES: tuple[tuple[str, str, str, str, Decimal, PeriodType, str], ...] = (
     ("show_up", "Always On", "20 appointments completed in a month.",
      "appointments_completed", Decimal(20), PeriodType.MONTHLY, "calendar"),
 )  # fmt: skip
-
-
-def goal_status(achievement: Decimal | None, ended: bool) -> GoalStatus:
-    """SPEC §8: open → achieved / on_track / behind / at_risk; ended → achieved / missed."""
-    pct = achievement if achievement is not None else Decimal(0)
-    if ended:
-        return GoalStatus.ACHIEVED if pct >= 100 else GoalStatus.MISSED
-    if pct >= 100:
-        return GoalStatus.ACHIEVED
-    if pct >= 75:
-        return GoalStatus.ON_TRACK
-    if pct >= 50:
-        return GoalStatus.BEHIND
-    return GoalStatus.AT_RISK
 
 
 class GoalGenerator:

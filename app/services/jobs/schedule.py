@@ -105,6 +105,20 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         retry_after=dt.timedelta(minutes=30),
         cron="0 5 * * *",
     ),
+    # Goals and badges after the KPIs: a goal that ended yesterday is finalised even if nobody
+    # opened the app (SPEC §8); badges come the day they are earned.
+    ScheduledJob(
+        "goals",
+        every=dt.timedelta(days=1),
+        retry_after=dt.timedelta(minutes=30),
+        cron="15 5 * * *",
+    ),
+    ScheduledJob(
+        "achievements",
+        every=dt.timedelta(days=1),
+        retry_after=dt.timedelta(minutes=30),
+        cron="20 5 * * *",
+    ),
     ScheduledJob(
         "deliveries",
         every=dt.timedelta(minutes=1),
