@@ -84,7 +84,7 @@ def register(job: Job) -> Job:
 def _load_builtin_jobs() -> None:
     # Imported here: each job module registers itself, and imports this module.
     from app.services.delivery import run as _deliveries  # noqa: F401
-    from app.services.jobs import agent_kpis, feedback, goals, kpis  # noqa: F401
+    from app.services.jobs import agent_kpis, feedback, kpis, sales_goals  # noqa: F401
 
 
 def registered_jobs() -> dict[str, Job]:
