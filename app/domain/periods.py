@@ -37,8 +37,9 @@ def months_between(start: dt.date, stop: dt.date) -> list[tuple[int, int]]:
     return [(y, m) for y, m in _iter_months(start, stop) if month_end(y, m) < stop]
 
 
-def period_of(kind: PeriodType, day: dt.date) -> Period:
+def period_of(kind: PeriodType | str, day: dt.date) -> Period:
     """The period of ``kind`` that contains ``day``."""
+    kind = PeriodType(kind)
     if kind is PeriodType.DAILY:
         return Period(day, day)
     if kind is PeriodType.WEEKLY:

@@ -15,10 +15,13 @@ Rules (also in docs/rules.md):
   period is left as it was; the other KPIs and people still compute;
 - a formula input that is another KPI takes that KPI's value for the same person and period,
   computed in the same run (definitions are taken in dependency order; a cycle, refused
-  when saved, is refused here too);
+  when saved, is refused here too); a person it gives no value in this run (a manual KPI, or
+  one not computed in this run) gets the value stored for that period, if any; KPI names
+  match regardless of case, as when a formula is saved;
 - a measurement is written only when its value, target or achievement changed; a manual
   one (``calculated_by`` set, no method) is never overwritten by a computed one;
-- values are kept to 4 decimals (NUMERIC(16,4)), achievements to 2, both half-up.
+- values are kept to 4 decimals (NUMERIC(16,4)), achievements to 2, both half-up; a value
+  of 10^12 or more, or an achievement of 10^7 % or more, cannot be kept and is a problem.
 """
 
 from __future__ import annotations
@@ -56,6 +59,9 @@ Values = dict[int, Decimal | None]
 NEEDS_TOKEN = frozenset({"intercom", "aircall"})
 Fetch = Callable[..., Decimal]
 TokenLoader = Callable[[str], "str | None"]
+#: What kpi_measurements can hold: actual_value NUMERIC(16,4), achievement_pct NUMERIC(9,2).
+MAX_VALUE = Decimal(10) ** 12
+MAX_PCT = Decimal(10) ** 7
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,7 @@ class _Run:
         self.s, self.db, self.result = s, db, result
         self.fetch, self.token, self.acting_id = fetch, token, acting_id
         self.figures: dict[tuple[dt.date, dt.date], dict[int, SalesFigures]] = {}
-        #: KPI name → period → values by person, for formula inputs.
+        #: (KPI name casefolded, period start) → values by person, for formula inputs.
         self.values: dict[tuple[str, dt.date], Values] = {}
 
     def problem(self, kpi: str, person: str | None, reason: str) -> None:
@@ -166,7 +172,7 @@ class _Run:
         inputs: dict[str, Values] = {}
         for item in source.inputs:
             if item.kpi:
-                inputs[item.name] = self.values.get((item.kpi, p.start), {})
+                inputs[item.name] = self.kpi_values(item.kpi, d.assignments, p)
             else:
                 inputs[item.name] = self.run_query(d.name, item.sql or "", d.assignments, p)
         out: Values = {}
@@ -179,6 +185,36 @@ class _Run:
             except FormulaError as exc:
                 self.problem(d.name, a.email, str(exc))
         return out, used
+
+    def kpi_values(self, name: str, people: Sequence[_Assignment], p: Period) -> Values:
+        """Another KPI's values for ``people`` in ``p``: computed in this run, else stored."""
+        computed = self.values.get((name.casefold(), p.start), {})
+        out: Values = {a.user_id: computed.get(a.user_id) for a in people}
+        missing = [uid for uid, value in out.items() if value is None]
+        if not missing:
+            return out
+        kpi_ids = [
+            kid
+            for kid, kname in self.s.execute(sa.select(KpiDefinition.id, KpiDefinition.name))
+            if str(kname).casefold() == name.casefold()
+        ]
+        if not kpi_ids:
+            return out
+        stored = self.s.execute(
+            sa.select(KpiAssignment.user_id, KpiMeasurement.actual_value)
+            .join(KpiAssignment, KpiAssignment.id == KpiMeasurement.assignment_id)
+            .where(
+                KpiAssignment.kpi_definition_id.in_(kpi_ids),
+                KpiAssignment.user_id.in_(missing),
+                KpiMeasurement.period_start == p.start,
+                KpiMeasurement.period_end == p.end,
+            )
+            .order_by(KpiAssignment.start_date)
+        )
+        for uid, value in stored:  # of two assignments in the period, the later one stands
+            if uid is not None:
+                out[uid] = value
+        return out
 
     # -- one definition ----------------------------------------------------------------------
     def compute(self, d: _Definition, p: Period) -> tuple[Values, dict[int, dict[str, Any]]]:
@@ -265,8 +301,9 @@ def _attach_assignments(
 def _ordered(defs: Sequence[_Definition]) -> list[_Definition]:
     """Definitions whose formulas use other KPIs come after those KPIs."""
     names = {d.name: d for d in defs}
+    folded = {d.name.casefold(): d.name for d in defs}
     graph = {
-        d.name: [n for n in d.source.kpi_names if n in names]
+        d.name: [folded[n.casefold()] for n in d.source.kpi_names if n.casefold() in folded]
         if isinstance(d.source, FormulaSource)
         else []
         for d in defs
@@ -289,6 +326,15 @@ def _ordered(defs: Sequence[_Definition]) -> list[_Definition]:
     for d in defs:
         visit(d.name)
     return done
+
+
+def _unkept(value: Decimal, pct: Decimal | None = None) -> str | None:
+    """Why kpi_measurements cannot keep this value or achievement; None: it can."""
+    if not value.is_finite() or abs(value) >= MAX_VALUE:
+        return f"the value {value} is too large to keep"
+    if pct is not None and abs(pct) >= MAX_PCT:
+        return f"the achievement {pct} % is too large to keep"
+    return None
 
 
 def _store(
@@ -315,8 +361,15 @@ def _store(
         if value is None:
             result.no_value += 1
             continue
-        actual = quantize(value, 4)
-        pct = stored_pct(achievement_pct(actual, a.target, d.target_type))
+        reason = _unkept(value)
+        if reason is None:
+            actual = quantize(value, 4)
+            pct = stored_pct(achievement_pct(actual, a.target, d.target_type))
+            reason = _unkept(actual, pct)
+        if reason is not None:
+            run.problem(d.name, a.email, reason)
+            result.no_value += 1
+            continue
         old = existing.get(a.id)
         if old is not None:
             manual = (old.calculation_metadata or {}).get("method") in (None, "manual")
@@ -367,7 +420,7 @@ def calculate(
         if not d.assignments:
             continue
         values, meta = run.compute(d, p)
-        run.values[(d.name, p.start)] = dict(values)
+        run.values[(d.name.casefold(), p.start)] = dict(values)
         _store(s, run, d, p, values, meta)
     s.flush()
     return result
