@@ -33,6 +33,10 @@ BUILTIN_PAGE_MODULES: tuple[str, ...] = (
     "app.gui.postclose.portfolio_page",
     "app.gui.postclose.buyers_page",
     "app.gui.postclose.buy_boxes_page",
+    "app.gui.kpis.scorecard_page",
+    "app.gui.kpis.team_page",
+    "app.gui.kpis.definitions_page",
+    "app.gui.kpis.assignments_page",
     "app.gui.settings.page",
 )
 

@@ -156,7 +156,7 @@ def _assignments(
             .join(KpiDefinition, KpiDefinition.id == KpiAssignment.kpi_definition_id)
             .where(KpiAssignment.user_id.in_(list(user_ids)), *_active_on(day))
             .order_by(KpiAssignment.user_id, KpiAssignment.weight.desc(), KpiDefinition.name)
-        ).tuples()
+        )
     ]
 
 
@@ -323,7 +323,9 @@ def kpi_report(db: Database, start: dt.date, end: dt.date, acting: Acting = None
         )
         if scope.readable is not None:
             stmt = stmt.where(KpiAssignment.user_id.in_(list(scope.readable)))
-        rows = s.execute(stmt).tuples().all()
+        rows: list[tuple[KpiAssignment, KpiDefinition, User]] = [
+            (a, d, u) for a, d, u in s.execute(stmt).all()
+        ]
         recent = _recent(s, [a.id for a, _d, _u in rows], upto=end, since=start, keep=1)
     users: dict[str, dict[str, Any]] = {}
     parts: dict[str, list[Scored]] = defaultdict(list)
@@ -346,3 +348,21 @@ def kpi_report(db: Database, start: dt.date, end: dt.date, acting: Acting = None
         score = overall_score(parts.get(email, []))
         entry["overall_score"] = None if score is None else float(score)
     return {"users": list(users.values())}
+
+
+def scorecard_people(db: Database, acting: Acting = None) -> list[tuple[int, str]]:
+    """(id, name) of the active people whose scorecards the acting person may open, the acting
+    person first."""
+    with db.read() as s:
+        scope = _scope(db, s, acting)
+        people = [
+            (u.id, _name(u))
+            for u in s.scalars(
+                sa.select(User)
+                .where(User.is_active.is_(True))
+                .order_by(User.last_name, User.first_name)
+            )
+            if scope.may_read(u.id)
+        ]
+    me = scope.actor.id if scope.actor else None
+    return sorted(people, key=lambda p: p[0] != me)

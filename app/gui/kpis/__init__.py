@@ -1,0 +1,1 @@
+"""KPI management: definitions, assignments, measurements, scorecards."""
