@@ -37,6 +37,8 @@ BUILTIN_PAGE_MODULES: tuple[str, ...] = (
     "app.gui.kpis.team_page",
     "app.gui.kpis.definitions_page",
     "app.gui.kpis.assignments_page",
+    "app.gui.kpis.goals_page",
+    "app.gui.kpis.leaderboard_page",
     "app.gui.jobs_page",
     "app.gui.settings.page",
 )

@@ -222,11 +222,11 @@ class ScorecardBase(QWidget):
         if generation != self._generation:
             return
         self._loading = False
-        self.last_seconds = time.perf_counter() - started
         self.data = data
         self.status.setText("")
         self.show_data(data)
         self._enable()
+        self.last_seconds = time.perf_counter() - started  # read and shown
 
     def _failed(self, generation: int, error: BaseException) -> None:
         if generation != self._generation:

@@ -99,17 +99,9 @@ def _recent(
     since: dt.date | None = None,
     keep: int = SPARK,
 ) -> dict[int, list[Any]]:
-    """Per assignment its ``keep`` newest measurements (newest first), ranked in SQL."""
+    """Per assignment its ``keep`` newest measurements (newest first), chosen in SQL."""
     if not assignment_ids:
         return {}
-    rank = (
-        sa.func.row_number()
-        .over(
-            partition_by=KpiMeasurement.assignment_id,
-            order_by=KpiMeasurement.period_start.desc(),
-        )
-        .label("rank")
-    )
     conditions: list[sa.ColumnElement[bool]] = [
         KpiMeasurement.assignment_id.in_(list(assignment_ids))
     ]
@@ -117,29 +109,54 @@ def _recent(
         conditions.append(KpiMeasurement.period_start <= upto)
     if since is not None:
         conditions.append(KpiMeasurement.period_start >= since)
-    ranked = (
-        sa.select(
-            KpiMeasurement.assignment_id,
-            KpiMeasurement.period_start,
-            KpiMeasurement.actual_value,
-            KpiMeasurement.target_value,
-            KpiMeasurement.achievement_pct,
-            rank,
-        )
-        .where(*conditions)
-        .subquery()
+    columns = (
+        KpiMeasurement.assignment_id,
+        KpiMeasurement.period_start,
+        KpiMeasurement.actual_value,
+        KpiMeasurement.target_value,
+        KpiMeasurement.achievement_pct,
     )
-    rows = s.execute(
-        sa.select(
-            ranked.c.assignment_id,
-            ranked.c.period_start,
-            ranked.c.actual_value,
-            ranked.c.target_value,
-            ranked.c.achievement_pct,
+    if keep == 1:
+        # The newest only: MAX over the (assignment, period) index, then those rows; a
+        # window over every measurement of a team's daily KPIs costs ten times more.
+        newest = (
+            sa.select(
+                KpiMeasurement.assignment_id.label("aid"),
+                sa.func.max(KpiMeasurement.period_start).label("start"),
+            )
+            .where(*conditions)
+            .group_by(KpiMeasurement.assignment_id)
+            .subquery()
         )
-        .where(ranked.c.rank <= keep)
-        .order_by(ranked.c.assignment_id, ranked.c.period_start.desc())
-    )
+        stmt = sa.select(*columns).join(
+            newest,
+            sa.and_(
+                KpiMeasurement.assignment_id == newest.c.aid,
+                KpiMeasurement.period_start == newest.c.start,
+            ),
+        )
+        rows: Any = s.execute(stmt)
+    else:
+        rank = (
+            sa.func.row_number()
+            .over(
+                partition_by=KpiMeasurement.assignment_id,
+                order_by=KpiMeasurement.period_start.desc(),
+            )
+            .label("rank")
+        )
+        ranked = sa.select(*columns, rank).where(*conditions).subquery()
+        rows = s.execute(
+            sa.select(
+                ranked.c.assignment_id,
+                ranked.c.period_start,
+                ranked.c.actual_value,
+                ranked.c.target_value,
+                ranked.c.achievement_pct,
+            )
+            .where(ranked.c.rank <= keep)
+            .order_by(ranked.c.assignment_id, ranked.c.period_start.desc())
+        )
     out: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
         out[int(row[0])].append(row)
