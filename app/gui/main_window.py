@@ -67,7 +67,11 @@ class MainWindow(QMainWindow):
         self.navigation.setObjectName("navigation")
         self.navigation.setModel(self.page_model)
         self.navigation.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
-        self.navigation.setMinimumWidth(150)
+        # Wide enough for the longest page title beside its icon (and a scroll bar).
+        widest = max((self.navigation.fontMetrics().horizontalAdvance(s.title) for s in specs),
+                     default=0)  # fmt: skip
+        self.navigation.setMinimumWidth(max(150, widest + 64))
+        self.navigation.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.navigation.selectionModel().currentRowChanged.connect(self._on_nav_row)
 
         self.banner = Banner(offers_settings=SETTINGS_PAGE in self._pages)

@@ -31,7 +31,10 @@ _env = window_env
 
 
 #: Pages screenshotted on their own (artifacts/screenshots/main_window_xvfb_<key>.png).
-PAGE_SHOTS = ("rent_roll", "month_end", "portfolio", "buyers")
+PAGE_SHOTS = (
+    "rent_roll", "month_end", "portfolio", "buyers", "my_kpis", "team_view", "kpi_definitions",
+    "kpi_assignments", "goals", "leaderboard", "jobs",
+)  # fmt: skip
 
 
 def test_real_window_opens_on_demo_data_and_is_screenshotted(display: str, tmp_path: Path) -> None:
@@ -56,7 +59,7 @@ def test_real_window_opens_on_demo_data_and_is_screenshotted(display: str, tmp_p
         env=_env(tmp_path, db_path, display),
         capture_output=True,
         text=True,
-        timeout=90,
+        timeout=150,
     )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -66,7 +69,9 @@ def test_real_window_opens_on_demo_data_and_is_screenshotted(display: str, tmp_p
     assert "People" in report["pages"] and "Settings" in report["pages"]
     assert report["mode"] == f"Local file {db_path}"
     assert report["screenshot_saved"] and shot.stat().st_size > 10_000
-    for title in ("Rent roll", "Month end", "Portfolio", "Buyers", "Buy boxes"):
+    for title in ("Rent roll", "Month end", "Portfolio", "Buyers", "Buy boxes", "My KPIs",
+                  "Team view", "KPI definitions", "KPI assignments", "Goals", "Leaderboard",
+                  "Job log"):  # fmt: skip
         assert title in report["pages"]
     assert report["page_shots"] == dict.fromkeys(PAGE_SHOTS, True)
     for key in PAGE_SHOTS:

@@ -3,6 +3,7 @@ colour, the weight, and a sparkline of the last 6 periods' achievements with the
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
@@ -13,13 +14,19 @@ from app.services.kpis.scorecards import Card, Point
 
 GREEN, AMBER, RED = "#1e7b34", "#b26a00", "#b3261e"
 DARK_GREEN, DARK_AMBER, DARK_RED = "#7ee787", "#f2c14e", "#ff9b8f"
-PERIOD_WORDS = {
-    "daily": "day",
-    "weekly": "week",
-    "monthly": "month",
-    "quarterly": "quarter",
-    "yearly": "year",
-}
+
+
+def period_name(period: str, start: dt.date) -> str:
+    """ "November 2026", "Q3 2026", "week of 5 Oct 2026", "5 Oct 2026", "2026"."""
+    if period == "monthly":
+        return f"{start:%B %Y}"
+    if period == "quarterly":
+        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+    if period == "yearly":
+        return str(start.year)
+    if period == "weekly":
+        return f"week of {start.day} {start:%b %Y}"
+    return f"{start.day} {start:%b %Y}"
 
 
 def is_dark(widget: QWidget) -> bool:
@@ -131,11 +138,7 @@ class KpiCard(QFrame):
         name.setStyleSheet("font-weight: 600; font-size: 11pt;")
         name.setWordWrap(True)
         latest = card.latest
-        when = (
-            f"{PERIOD_WORDS.get(card.period, card.period)} of {latest.period_start:%d %b %Y}"
-            if latest
-            else "not measured yet"
-        )
+        when = period_name(card.period, latest.period_start) if latest else "not measured yet"
         sub = QLabel(f"{card.period.capitalize()} · {when}")
         sub.setProperty("role", "hint")
         target = card.latest_target if card.latest_target is not None else card.target

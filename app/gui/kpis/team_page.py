@@ -55,6 +55,12 @@ def read_team(db: Database, team_id: int | None, as_of: dt.date) -> Loaded:
     return Loaded(teams, view, wanted)
 
 
+def _short(name: str) -> str:
+    """ "Daniel Reed" → "Daniel R." (first names alone repeat in a team)."""
+    first, _, last = name.partition(" ")
+    return f"{first} {last[:1]}." if last else first
+
+
 class RowsModel(QAbstractTableModel):
     """Read-only rows of plain values; numbers sort as numbers."""
 
@@ -161,8 +167,9 @@ class TeamPage(ScorecardBase):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.members)
         split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([640, 520])
         self.body = QWidget()
         layout = QVBoxLayout(self.body)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -235,9 +242,12 @@ class TeamPage(ScorecardBase):
                 pg.InfiniteLine(pos=100, angle=0, pen=pg.mkPen(style=Qt.PenStyle.DashLine))
             )
             axis = plot.getAxis("bottom")
-            axis.setTicks([[(i, m.name.split(" ")[0]) for i, m in enumerate(members)]])
+            axis.setTicks([[(i, _short(m.name)) for i, m in enumerate(members)]])
         plot.setLabel("left", "Overall score")
-        plot.setTitle("Members' overall scores (dashed: 100)")
+        plot.setProperty("chartTitle", "Members' overall scores (dashed: 100)")
+        from app.gui.postclose.portfolio_charts import apply_style
+
+        apply_style(plot, dark)
 
     def _open_member(self, index: QModelIndex) -> None:
         view = self.data.view if isinstance(self.data, Loaded) else None

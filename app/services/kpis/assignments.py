@@ -398,10 +398,15 @@ def update_assignment(
         raise _conflict() from None
 
 
+def _plain(value: Decimal) -> str:
+    """A number as typed, whatever its stored scale: 40.00 and 40 are the same weight."""
+    return f"{value.normalize():f}"
+
+
 def _snapshot(row: KpiAssignment) -> dict[str, Any]:
     return {
-        "target_value": str(row.target_value),
-        "weight": str(row.weight),
+        "target_value": _plain(row.target_value),
+        "weight": _plain(row.weight),
         "start_date": row.start_date.isoformat(),
         "end_date": row.end_date.isoformat() if row.end_date else None,
         "is_active": row.is_active,

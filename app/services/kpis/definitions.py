@@ -260,13 +260,15 @@ def _check_formula_kpis(
         ).where(KpiDefinition.is_active.is_(True))
     ).all()
     by_name = {str(n).casefold(): (str(n), c, d) for n, c, d in rows}
-    missing = [k for k in wanted if k.casefold() not in by_name]
+    # The KPI being saved is not stored yet (or stored as it was): naming itself is a circle.
+    missing = [k for k in wanted if k.casefold() not in by_name and k.casefold() != name.casefold()]
     if missing:
         errors["inputs"] = f"no active KPI named {', '.join(missing)}"
         return
-    graph: dict[str, list[str]] = {}
+    # This KPI first, so that the circle found is named from it.
+    graph: dict[str, list[str]] = {name.casefold(): [k.casefold() for k in wanted]}
     for n, calc, doc in by_name.values():
-        if calc != CalculationType.FORMULA.value:
+        if calc != CalculationType.FORMULA.value or n.casefold() == name.casefold():
             continue
         try:
             src = parse_source(calc, doc)
@@ -274,7 +276,6 @@ def _check_formula_kpis(
             continue
         if isinstance(src, FormulaSource):
             graph[n.casefold()] = [k.casefold() for k in src.kpi_names]
-    graph[name.casefold()] = [k.casefold() for k in wanted]
     cycle = find_cycle(graph)
     if cycle and name.casefold() in cycle:
         names = {n.casefold(): n for n, _c, _d in by_name.values()}

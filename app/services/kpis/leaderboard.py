@@ -7,7 +7,8 @@ docs/rules.md):
 - by revenue and by orders: everyone ranked, a zero included; by conversion: only those with
   at least one lead in the period (a rate with nothing to divide by is no rate), the rate
   rounded to 2 decimals before ranking, so what is shown is what is ranked;
-- ties share a rank (1, 1, 3) and are listed by name; medals for ranks 1–3;
+- ties share a rank (1, 1, 3) and are listed by name; medals for ranks 1–3, but not for a
+  value of 0 (nobody wins a medal with nothing);
 - a team card sums its active members' figures; its top performer is the member with the
   most revenue (ties: by name), none when nobody earned anything.
 """
@@ -70,9 +71,10 @@ def _ranked(entries: list[tuple[User, Decimal]]) -> tuple[Place, ...]:
     entries.sort(key=lambda e: (-e[1], e[0].last_name, e[0].first_name, e[0].id))
     ranks = competition_ranks([v for _u, v in entries])
     return tuple(
-        Place(r, u.id, u.email, f"{u.first_name} {u.last_name}".strip(), v, medal(r))
+        Place(r, u.id, u.email, f"{u.first_name} {u.last_name}".strip(), v,
+              medal(r) if v > 0 else None)
         for (u, v), r in zip(entries, ranks, strict=True)
-    )
+    )  # fmt: skip
 
 
 def leaderboards(db: Database, start: dt.date, end: dt.date, acting: Acting = None) -> Leaderboards:

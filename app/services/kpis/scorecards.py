@@ -368,10 +368,14 @@ def kpi_report(db: Database, start: dt.date, end: dt.date, acting: Acting = None
 
 
 def scorecard_people(db: Database, acting: Acting = None) -> list[tuple[int, str]]:
-    """(id, name) of the active people whose scorecards the acting person may open, the acting
-    person first."""
+    """(id, name) of the active people whose scorecards the acting person may open: the acting
+    person first, then those with KPIs assigned, each group by name."""
+    today = dt.datetime.now(dt.UTC).date()
     with db.read() as s:
         scope = _scope(db, s, acting)
+        assigned = set(
+            s.scalars(sa.select(KpiAssignment.user_id).where(*_active_on(today)).distinct())
+        )
         people = [
             (u.id, _name(u))
             for u in s.scalars(
@@ -382,4 +386,4 @@ def scorecard_people(db: Database, acting: Acting = None) -> list[tuple[int, str
             if scope.may_read(u.id)
         ]
     me = scope.actor.id if scope.actor else None
-    return sorted(people, key=lambda p: p[0] != me)
+    return sorted(people, key=lambda p: (p[0] != me, p[0] not in assigned))
