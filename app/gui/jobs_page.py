@@ -10,7 +10,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
-from PySide6.QtGui import QColor, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -24,16 +24,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.enums import JobStatus, JobTrigger
-from app.gui import events
 from app.gui.context import AppContext
 from app.gui.errors import describe_error
+from app.gui.page_loading import BackgroundPage, BackgroundRead
 from app.gui.pages import page
 from app.services.jobs.log import RunRow, job_descriptions, list_runs
 from app.services.jobs.runner import describe, run_jobs
 
 if TYPE_CHECKING:
     from app.services.database import Database
-    from app.services.schema import SchemaStatus
 
 Index = QModelIndex | QPersistentModelIndex
 HEADER = ("Job", "Started", "Took", "Status", "Rows", "How", "Workstation", "Message")
@@ -98,16 +97,18 @@ def run_now(db: Database, name: str) -> list[str]:
     return describe(results)
 
 
-class JobsPage(QWidget):
+class JobsPage(BackgroundPage):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(ctx, parent)
         self.setObjectName("jobsPage")
-        self.ctx = ctx
-        self._db: Database | None = None
-        self._stale = True
-        self._generation = 0
-        self.loading = False
         self.running: str | None = None
+        self._read = BackgroundRead(
+            self,
+            "Reading the job log…",
+            lambda db: partial(list_runs, db, self.filter.currentData() or None),
+            self._loaded,
+            kinds=("jobs",),
+        )
 
         heading = QLabel("Job log")
         heading.setProperty("role", "pageTitle")
@@ -161,13 +162,12 @@ class JobsPage(QWidget):
         self._poll = QTimer(self, interval=POLL_MS)
         self._poll.timeout.connect(self._poll_when_shown)
         self._poll.start()
-        ctx.database.opened.connect(self._on_opened)
-        ctx.database.closed.connect(self._on_closed)
-        ctx.database.failed.connect(self._on_closed)
-        ctx.events.data_changed.connect(self._on_data_changed)
-        if ctx.database.db is not None:
-            self._db = ctx.database.db
+        self.watch_database()
         self._show_state()
+
+    @property
+    def loading(self) -> bool:
+        return self.is_loading()
 
     def _show_state(self) -> None:
         has_db = self._db is not None
@@ -183,53 +183,18 @@ class JobsPage(QWidget):
         self.empty.setVisible(bool(self.empty.text()))
         self.table.setVisible(has_db and bool(self.model.rows))
 
-    def _on_opened(self, db: Database, _status: SchemaStatus) -> None:
-        self._db = db
-        self._stale = True
-        if self.isVisible():
-            self.reload()
+    def database_opened(self) -> None:
         self._show_state()
 
-    def _on_closed(self, *_args: object) -> None:
-        self._db = None
-        self._generation += 1
+    def database_closed(self) -> None:
         self.model.set_rows([])
         self._show_state()
-
-    def _on_data_changed(self, kind: str) -> None:
-        if events.concerns(kind, "jobs"):
-            self._stale = True
-            if self.isVisible():
-                self.reload()
 
     def _poll_when_shown(self) -> None:
         if self.isVisible() and not self.loading:
             self.reload()
 
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.reload()
-
-    def reload(self) -> None:
-        db = self._db
-        if db is None:
-            return
-        self._stale = False
-        self._generation += 1
-        generation = self._generation
-        self.loading = True
-        self.ctx.ops.run(
-            partial(list_runs, db, self.filter.currentData() or None),
-            label="Reading the job log…",
-            on_success=partial(self._loaded, generation),
-            parent=self,
-        )
-
-    def _loaded(self, generation: int, rows: list[RunRow]) -> None:
-        if generation != self._generation:
-            return
-        self.loading = False
+    def _loaded(self, rows: list[RunRow]) -> None:
         self.model.set_rows(rows)
         failed = sum(1 for r in rows if r.status == JobStatus.FAILED.value)
         self.status.setText(f"{len(rows):,} runs" + (f", {failed} failed" if failed else ""))

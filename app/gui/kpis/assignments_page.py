@@ -18,7 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, Qt, Slot
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -38,10 +38,8 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME
-from app.domain.errors import PermissionDenied
 from app.gui import events
 from app.gui.context import AppContext
-from app.gui.form_fields import sentence
 from app.gui.kpis.assignment_dialog import AssignmentDialog
 from app.gui.kpis.assignment_models import (
     COL_PERSON,
@@ -55,6 +53,7 @@ from app.gui.kpis.assignment_models import (
 )
 from app.gui.kpis.assignment_panel import AssignmentPanel
 from app.gui.kpis.measurement_dialog import MeasurementDialog
+from app.gui.page_loading import BackgroundPage, BackgroundRead
 from app.gui.pages import page
 from app.services.kpis.access import kpi_scope
 from app.services.kpis.assignments import (
@@ -72,7 +71,6 @@ from app.services.users import list_users
 
 if TYPE_CHECKING:
     from app.services.database import Database
-    from app.services.schema import SchemaStatus
 
 log = logging.getLogger(__name__)
 
@@ -148,22 +146,26 @@ def load_assignments(db: Database, acting: Acting = None) -> Loaded:
     return Loaded(items, [d for d in definitions if d.is_active], people, teams, may_assign)
 
 
-class AssignmentsPage(QWidget):
+class AssignmentsPage(BackgroundPage):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(ctx, parent)
         self.setObjectName("kpiAssignmentsPage")
-        self.ctx = ctx
         #: Whose rules apply: None is the login (shared) or the one local person.
         self.acting: Acting = None
         self.confirm: Confirm = ask
-        self._db: Database | None = None
         self._loaded: Loaded | None = None
         self._problem: str | None = None
-        self._stale = False
-        self._generation = 0
         self._select_after_load: int | None = None
         self._columns_sized = False
         self._shown_id: int | None = None
+        self._read = BackgroundRead(
+            self,
+            "Reading KPI assignments…",
+            lambda db: partial(load_assignments, db, self.acting),
+            self._show,
+            kinds=KINDS,
+            refused=self._refused,
+        )
 
         self.model = assignments_model(self)
         self.proxy = AssignmentFilterProxy(self)
@@ -263,83 +265,29 @@ class AssignmentsPage(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.splitter, 1)
 
-        ctx.database.opened.connect(self._on_opened)
-        ctx.database.closed.connect(self._on_closed)
-        ctx.database.failed.connect(self._on_closed)
-        ctx.events.data_changed.connect(self._on_data_changed)
-        self._on_closed()
-        if ctx.database.is_open:  # built after the database opened
-            self._db = ctx.database.db
-            self._stale = True
+        self.database_closed()
+        self.watch_database()
 
     # -- the database ---------------------------------------------------------------------
 
-    @Slot(object, object)
-    def _on_opened(self, db: Database, _status: SchemaStatus) -> None:
-        self._db = db
-        self._loaded = None
-        self._problem = None
+    def database_opened(self) -> None:
         self._columns_sized = False
-        self.model.set_rows([])
-        self._refresh_when_shown()
+        self._clear()
 
-    @Slot()
-    def _on_closed(self) -> None:
-        self._db = None
-        self._loaded = None
-        self._problem = None
-        self._generation += 1  # a read still running belongs to the old database
-        self.model.set_rows([])
+    def database_closed(self) -> None:
+        self._clear()
         self._fill_people([])
         self._update_state()
         self.current_changed()
 
-    @Slot(str)
-    def _on_data_changed(self, kind: str) -> None:
-        if events.concerns(kind, *KINDS):
-            self._refresh_when_shown()
+    def _refused(self, problem: str) -> None:
+        self._clear(problem)
+        self._update_state()
 
-    def _refresh_when_shown(self) -> None:
-        if self.isVisible():
-            self.reload()
-        else:
-            self._stale = True
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.reload()
-
-    def reload(self) -> None:
-        db = self._db
-        if db is None:
-            return
-        self._stale = False
-        self._generation += 1
-        generation = self._generation
-
-        def loaded(result: Loaded) -> None:
-            if generation == self._generation:
-                self._show(result)
-
-        def failed(exc: BaseException) -> None:
-            if generation != self._generation:
-                return
-            if isinstance(exc, PermissionDenied):
-                self._problem = sentence(str(exc))
-                self._loaded = None
-                self.model.set_rows([])
-                self._update_state()
-            else:
-                self.ctx.ops.present(exc, self)
-
-        self.ctx.ops.run(
-            partial(load_assignments, db, self.acting),
-            label="Reading KPI assignments…",
-            on_success=loaded,
-            on_error=failed,
-            parent=self,
-        )
+    def _clear(self, problem: str | None = None) -> None:
+        self._loaded = None
+        self._problem = problem
+        self.model.set_rows([])
 
     def _show(self, result: Loaded) -> None:
         keep = self._select_after_load or self.current_id()

@@ -15,7 +15,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Slot
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -32,9 +32,7 @@ from PySide6.QtWidgets import (
 
 from app import APP_NAME
 from app.domain.errors import PermissionDenied
-from app.gui import events
 from app.gui.context import AppContext
-from app.gui.form_fields import sentence
 from app.gui.kpis.definition_dialog import DefinitionDialog
 from app.gui.kpis.definition_model import (
     NAME,
@@ -42,6 +40,7 @@ from app.gui.kpis.definition_model import (
     DefinitionsModel,
     DefinitionsProxy,
 )
+from app.gui.page_loading import BackgroundPage, BackgroundRead
 from app.gui.pages import page
 from app.services.kpis import definitions
 from app.services.kpis.access import kpi_scope
@@ -50,7 +49,6 @@ from app.services.records import resolve_actor
 
 if TYPE_CHECKING:
     from app.services.database import Database
-    from app.services.schema import SchemaStatus
 
 #: ``confirm(parent, title, text, action) -> bool``: tests replace it.
 Confirm = Callable[[QWidget, str, str, str], bool]
@@ -112,7 +110,7 @@ def reactivate_text(row: DefinitionRow) -> str:
     )
 
 
-class KpiDefinitionsPage(QWidget):
+class KpiDefinitionsPage(BackgroundPage):
     def __init__(
         self,
         ctx: AppContext,
@@ -121,19 +119,23 @@ class KpiDefinitionsPage(QWidget):
         acting: str | None = None,
         confirm: Confirm = ask,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(ctx, parent)
         self.setObjectName("kpiDefinitionsPage")
-        self.ctx = ctx
         self.acting = acting
         self.confirm = confirm
-        self._db: Database | None = None
         self._loaded: Loaded | None = None
         self._problem: str | None = None
-        self._stale = False
-        self._generation = 0
         self._select_after_load: int | None = None
         self._columns_sized = False
         self._toggling = False
+        self._read = BackgroundRead(
+            self,
+            "Reading KPI definitions…",
+            lambda db: partial(load_definitions, db, self.acting),
+            self._show,
+            kinds=KINDS,
+            refused=self._refused,
+        )
 
         self.model = DefinitionsModel(self)
         self.proxy = DefinitionsProxy(self)
@@ -202,82 +204,27 @@ class KpiDefinitionsPage(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.body, 1)
 
-        ctx.database.opened.connect(self._on_opened)
-        ctx.database.closed.connect(self._on_closed)
-        ctx.database.failed.connect(self._on_closed)
-        ctx.events.data_changed.connect(self._on_data_changed)
-        self._on_closed()
-        db = ctx.database.db if ctx.database.is_open else None
-        if db is not None:  # built after the database opened
-            self._db = db
-            self._stale = True
+        self.database_closed()
+        self.watch_database()
 
     # -- the database -----------------------------------------------------------------------
 
-    @Slot(object, object)
-    def _on_opened(self, db: Database, _status: SchemaStatus) -> None:
-        self._db = db
-        self._loaded = None
-        self._problem = None
+    def database_opened(self) -> None:
         self._columns_sized = False
-        self.model.set_rows([])
-        self._refresh_when_shown()
+        self._clear()
 
-    @Slot()
-    def _on_closed(self) -> None:
-        self._db = None
-        self._loaded = None
-        self._problem = None
-        self._generation += 1  # a load still running belongs to the old database
-        self.model.set_rows([])
+    def database_closed(self) -> None:
+        self._clear()
         self._update_state()
 
-    @Slot(str)
-    def _on_data_changed(self, kind: str) -> None:
-        if events.concerns(kind, *KINDS):
-            self._refresh_when_shown()
+    def _refused(self, problem: str) -> None:
+        self._clear(problem)
+        self._update_state()
 
-    def _refresh_when_shown(self) -> None:
-        if self.isVisible():
-            self.reload()
-        else:
-            self._stale = True
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.reload()
-
-    def reload(self) -> None:
-        db = self._db
-        if db is None:
-            return
-        self._stale = False
-        self._generation += 1
-        generation = self._generation
-
-        def loaded(result: Loaded) -> None:
-            if generation == self._generation:
-                self._show(result)
-
-        def failed(exc: BaseException) -> None:
-            if generation != self._generation:
-                return
-            if isinstance(exc, PermissionDenied):
-                self._problem = sentence(str(exc))
-                self._loaded = None
-                self.model.set_rows([])
-                self._update_state()
-            else:
-                self.ctx.ops.present(exc, self)
-
-        self.ctx.ops.run(
-            partial(load_definitions, db, self.acting),
-            label="Reading KPI definitions…",
-            on_success=loaded,
-            on_error=failed,
-            parent=self,
-        )
+    def _clear(self, problem: str | None = None) -> None:
+        self._loaded = None
+        self._problem = problem
+        self.model.set_rows([])
 
     def _show(self, result: Loaded) -> None:
         keep = self._select_after_load or self.current_id()

@@ -23,7 +23,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, Qt, Slot
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -56,6 +56,7 @@ from app.gui.kpis.goal_models import (
 )
 from app.gui.kpis.goal_summary import Performance, SummaryTiles, read_performance
 from app.gui.operations import Operation
+from app.gui.page_loading import BackgroundPage, BackgroundRead
 from app.gui.pages import page
 from app.services.kpis.access import kpi_scope
 from app.services.kpis.assignments import assignable_people, assignable_teams
@@ -68,7 +69,6 @@ from app.services.users import list_users
 if TYPE_CHECKING:
     from app.gui.kpis.goal_summary import TrendChart
     from app.services.database import Database
-    from app.services.schema import SchemaStatus
 
 #: ``AppEvents.data_changed`` kind of goals (emitted after a save).
 GOALS = "goals"
@@ -142,24 +142,28 @@ def load_goals(db: Database, acting: Acting = None) -> Loaded:
     return Loaded(rows, people, me, setters_people, teams, scope.writable, get_currency(db))
 
 
-class GoalsPage(QWidget):
+class GoalsPage(BackgroundPage):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(ctx, parent)
         self.setObjectName("goalsPage")
-        self.ctx = ctx
         #: Whose rules apply: None is the login (shared) or the one local person.
         self.acting: Acting = None
-        self._db: Database | None = None
         self._loaded: Loaded | None = None
         self._problem: str | None = None
-        self._stale = False
-        self._generation = 0
         self._select_after_load: int | None = None
         self._columns_sized = False
         self._perf_generation = 0
         self._perf_op: Operation[Performance] | None = None
         self.performance: Performance | None = None
         self.chart: TrendChart | None = None
+        self._read = BackgroundRead(
+            self,
+            "Reading goals…",
+            lambda db: partial(load_goals, db, self.acting),
+            self._show,
+            kinds=KINDS,
+            refused=self._refused,
+        )
         self.setStyleSheet(_STYLE)
 
         self.model = GoalTableModel(self)
@@ -282,42 +286,31 @@ class GoalsPage(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.splitter, 1)
 
-        ctx.database.opened.connect(self._on_opened)
-        ctx.database.closed.connect(self._on_closed)
-        ctx.database.failed.connect(self._on_closed)
-        ctx.events.data_changed.connect(self._on_data_changed)
         ctx.events.record_requested.connect(self._on_record_requested)
-        self._on_closed()
-        if ctx.database.is_open and ctx.database.db is not None:  # built after it opened
-            self._db = ctx.database.db
-            self._stale = True
+        self.database_closed()
+        self.watch_database()
 
     # -- the database ---------------------------------------------------------------------
 
-    @Slot(object, object)
-    def _on_opened(self, db: Database, _status: SchemaStatus) -> None:
-        self._db = db
-        self._loaded = None
-        self._problem = None
+    def database_opened(self) -> None:
         self._columns_sized = False
-        self.model.set_goals([])
-        self._refresh_when_shown()
+        self._clear()
 
-    @Slot()
-    def _on_closed(self) -> None:
-        self._db = None
-        self._loaded = None
-        self._problem = None
-        self._generation += 1  # a read still running belongs to the old database
-        self.model.set_goals([])
+    def database_closed(self) -> None:
+        self._clear()
         self._fill_people([], None)
         self._clear_performance("")
         self._update_state()
 
-    @Slot(str)
-    def _on_data_changed(self, kind: str) -> None:
-        if events.concerns(kind, *KINDS):
-            self._refresh_when_shown()
+    def _refused(self, problem: str) -> None:
+        self._clear(problem)
+        self._clear_performance(problem)
+        self._update_state()
+
+    def _clear(self, problem: str | None = None) -> None:
+        self._loaded = None
+        self._problem = problem
+        self.model.set_goals([])
 
     def _on_record_requested(self, kind: str, record_id: object) -> None:
         """A notification asks for a goal: select it, reading the list first when it is not
@@ -325,55 +318,12 @@ class GoalsPage(QWidget):
         if kind != "goals" or not isinstance(record_id, int):
             return
         self.filter_edit.clear()
-        if self._db is not None and not self._stale and self.select_id(record_id):
+        if self._db is not None and not self._read.stale and self.select_id(record_id):
             return
         self._select_after_load = record_id
-        self._stale = True
+        self._read.stale = True
         if self.isVisible():
             self.reload()
-
-    def _refresh_when_shown(self) -> None:
-        if self.isVisible():
-            self.reload()
-        else:
-            self._stale = True
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.reload()
-
-    def reload(self) -> None:
-        db = self._db
-        if db is None:
-            return
-        self._stale = False
-        self._generation += 1
-        generation = self._generation
-
-        def loaded(result: Loaded) -> None:
-            if generation == self._generation:
-                self._show(result)
-
-        def failed(exc: BaseException) -> None:
-            if generation != self._generation:
-                return
-            if isinstance(exc, PermissionDenied):
-                self._problem = sentence(str(exc))
-                self._loaded = None
-                self.model.set_goals([])
-                self._clear_performance(self._problem)
-                self._update_state()
-            else:
-                self.ctx.ops.present(exc, self)
-
-        self.ctx.ops.run(
-            partial(load_goals, db, self.acting),
-            label="Reading goals…",
-            on_success=loaded,
-            on_error=failed,
-            parent=self,
-        )
 
     def _show(self, result: Loaded) -> None:
         keep = self._select_after_load or self.current_id()

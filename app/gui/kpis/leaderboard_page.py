@@ -18,7 +18,6 @@ from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, Qt, QTimer, Slot
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -38,11 +37,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.enums import PeriodType
-from app.domain.errors import PermissionDenied
 from app.domain.periods import Period, period_of
 from app.gui import events
 from app.gui.context import AppContext
-from app.gui.form_fields import sentence
 from app.gui.kpis.assignment_models import short_date
 from app.gui.kpis.badge_dialog import DATE_FORMAT, AwardDialog, RuleDialog, pydate, qdate
 from app.gui.kpis.badge_models import ROW_ROLE as BADGE_ROW_ROLE
@@ -60,6 +57,7 @@ from app.gui.kpis.leaderboard_models import (
     TeamCardDelegate,
     TeamCardsModel,
 )
+from app.gui.page_loading import BackgroundPage, BackgroundRead
 from app.gui.pages import page
 from app.services.kpis.access import kpi_scope
 from app.services.kpis.achievements import BadgeRule, Earned, list_rules, timeline
@@ -71,7 +69,6 @@ from app.services.records import Acting, resolve_actor
 
 if TYPE_CHECKING:
     from app.services.database import Database
-    from app.services.schema import SchemaStatus
 
 log = logging.getLogger(__name__)
 
@@ -238,26 +235,36 @@ class BoardPanel(QFrame):
             self.stack.setCurrentWidget(self.empty_label)
 
 
-class LeaderboardPage(QWidget):
+class LeaderboardPage(BackgroundPage):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(ctx, parent)
         self.setObjectName("leaderboardPage")
-        self.ctx = ctx
         #: Whose rules apply: None is the login (shared) or the one local person.
         self.acting: Acting = None
         #: Today, for the period presets (tests pin it).
         self.today: Callable[[], dt.date] = dt.date.today
-        self._db: Database | None = None
         self._boards: BoardsLoaded | None = None
         self._badges: BadgesLoaded | None = None
         self._boards_problem: str | None = None
         self._badges_problem: str | None = None
-        self._boards_stale = False
-        self._badges_stale = False
-        self._boards_generation = 0
-        self._badges_generation = 0
         self._select_badge: int | None = None
         self._select_rule: int | None = None
+        self._boards_read = BackgroundRead(
+            self,
+            "Reading the leaderboards…",
+            self._boards_task,
+            self._set_boards,
+            kinds=BOARD_KINDS,
+            refused=partial(self._set_boards, None),
+        )
+        self._badges_read = BackgroundRead(
+            self,
+            "Reading the badges…",
+            lambda db: partial(load_badges, db, self.acting),
+            self._set_badges,
+            kinds=BADGE_KINDS,
+            refused=partial(self._set_badges, None),
+        )
 
         heading = QLabel("Leaderboard")
         heading.setProperty("role", "pageTitle")
@@ -405,15 +412,9 @@ class LeaderboardPage(QWidget):
         self.from_edit.dateChanged.connect(self._date_edited)
         self.to_edit.dateChanged.connect(self._date_edited)
 
-        ctx.database.opened.connect(self._on_opened)
-        ctx.database.closed.connect(self._on_closed)
-        ctx.database.failed.connect(self._on_closed)
-        ctx.events.data_changed.connect(self._on_data_changed)
         ctx.events.record_requested.connect(self._on_record_requested)
-        self._on_closed()
-        if ctx.database.is_open and ctx.database.db is not None:  # built after it opened
-            self._db = ctx.database.db
-            self._boards_stale = self._badges_stale = True
+        self.database_closed()
+        self.watch_database()
 
     @staticmethod
     def _date_edit(name: str, tip: str) -> QDateEdit:
@@ -506,44 +507,32 @@ class LeaderboardPage(QWidget):
         settings.setValue(TO_KEY, p.end.isoformat())
 
     def _boards_changed(self) -> None:
-        if self.isVisible():
-            self.reload_boards()
-        else:
-            self._boards_stale = True
+        self._boards_read.refresh_when_shown()
 
     # -- the database ---------------------------------------------------------------------
 
-    @Slot(object, object)
-    def _on_opened(self, db: Database, _status: SchemaStatus) -> None:
-        self._db = db
-        self._boards = self._badges = None
-        self._boards_problem = self._badges_problem = None
-        self._boards_stale = self._badges_stale = True
-        self._show_boards()
-        self._show_badges()
-        if self.isVisible():
-            self.reload()
+    def database_opened(self) -> None:
+        self.database_closed()  # nothing of the last database shows
 
-    @Slot()
-    def _on_closed(self) -> None:
-        self._db = None
-        self._boards = self._badges = None
-        self._boards_problem = self._badges_problem = None
-        self._boards_generation += 1  # a read still running belongs to the old database
-        self._badges_generation += 1
-        self._show_boards()
-        self._show_badges()
+    def database_closed(self) -> None:
+        self._set_boards(None)
+        self._set_badges(None)
 
-    @Slot(str)
-    def _on_data_changed(self, kind: str) -> None:
-        boards = events.concerns(kind, *BOARD_KINDS)
-        badges = events.concerns(kind, *BADGE_KINDS)
-        if not (boards or badges):
-            return
-        self._boards_stale |= boards
-        self._badges_stale |= badges
-        if self.isVisible():
-            self._reload_stale()
+    def _boards_task(self, db: Database) -> Callable[[], BoardsLoaded] | None:
+        p = self.period()
+        if p.start > p.end:  # the period label says so
+            return None
+        return partial(load_boards, db, p.start, p.end, self.acting)
+
+    def _set_boards(self, loaded: BoardsLoaded | None, problem: str | None = None) -> None:
+        self._boards = loaded
+        self._boards_problem = problem
+        self._show_boards()
+
+    def _set_badges(self, loaded: BadgesLoaded | None, problem: str | None = None) -> None:
+        self._badges = loaded
+        self._badges_problem = problem
+        self._show_badges()
 
     @Slot(str, object)
     def _on_record_requested(self, kind: str, record_id: object) -> None:
@@ -551,93 +540,12 @@ class LeaderboardPage(QWidget):
         the badges first when it is not among those shown."""
         if kind != PAGE_KEY or not isinstance(record_id, int):
             return
-        if self._db is not None and not self._badges_stale and self.select_badge(record_id):
+        if self._db is not None and not self._badges_read.stale and self.select_badge(record_id):
             return
         self._select_badge = record_id
-        self._badges_stale = True
+        self._badges_read.stale = True
         if self.isVisible():
-            self._reload_stale()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        self._reload_stale()
-
-    def _reload_stale(self) -> None:
-        if self._boards_stale:
-            self.reload_boards()
-        if self._badges_stale:
-            self.reload_badges()
-
-    def reload(self) -> None:
-        self.reload_boards()
-        self.reload_badges()
-
-    def reload_boards(self) -> None:
-        db = self._db
-        if db is None:
-            return
-        self._boards_stale = False
-        p = self.period()
-        if p.start > p.end:
-            return
-        self._boards_generation += 1
-        generation = self._boards_generation
-
-        def loaded(result: BoardsLoaded) -> None:
-            if generation == self._boards_generation:
-                self._boards = result
-                self._boards_problem = None
-                self._show_boards()
-
-        def failed(exc: BaseException) -> None:
-            if generation != self._boards_generation:
-                return
-            if isinstance(exc, PermissionDenied):
-                self._boards = None
-                self._boards_problem = sentence(str(exc))
-                self._show_boards()
-            else:
-                self.ctx.ops.present(exc, self)
-
-        self.ctx.ops.run(
-            partial(load_boards, db, p.start, p.end, self.acting),
-            label="Reading the leaderboards…",
-            on_success=loaded,
-            on_error=failed,
-            parent=self,
-        )
-
-    def reload_badges(self) -> None:
-        db = self._db
-        if db is None:
-            return
-        self._badges_stale = False
-        self._badges_generation += 1
-        generation = self._badges_generation
-
-        def loaded(result: BadgesLoaded) -> None:
-            if generation == self._badges_generation:
-                self._badges = result
-                self._badges_problem = None
-                self._show_badges()
-
-        def failed(exc: BaseException) -> None:
-            if generation != self._badges_generation:
-                return
-            if isinstance(exc, PermissionDenied):
-                self._badges = None
-                self._badges_problem = sentence(str(exc))
-                self._show_badges()
-            else:
-                self.ctx.ops.present(exc, self)
-
-        self.ctx.ops.run(
-            partial(load_badges, db, self.acting),
-            label="Reading the badges…",
-            on_success=loaded,
-            on_error=failed,
-            parent=self,
-        )
+            self.reload_stale()
 
     # -- showing --------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from PySide6.QtCore import QDate, Qt, QTimer, Slot
+from PySide6.QtCore import QDate, Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -26,13 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.gui import events
 from app.gui.context import AppContext
 from app.gui.errors import describe_error
+from app.gui.page_loading import BackgroundPage, BackgroundRead
 
 if TYPE_CHECKING:
     from app.services.database import Database
-    from app.services.schema import SchemaStatus
 
 #: The data_changed kinds that change a scorecard.
 KINDS = ("kpi_definitions", "kpi_assignments", "kpi_measurements", "people", "jobs")
@@ -46,24 +45,29 @@ def _choose_file(parent: QWidget, title: str, suggested: str, name_filter: str) 
     return path
 
 
-class ScorecardBase(QWidget):
+class ScorecardBase(BackgroundPage):
     key: ClassVar[str]
     title: ClassVar[str]
     chooser_label: ClassVar[str]
     export_name: ClassVar[str]
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(ctx, parent)
         self.setObjectName(f"{self.key}Page")
-        self.ctx = ctx
         self.choose_file: ChooseFile = _choose_file
-        self._db: Database | None = None
-        self._stale = True
-        self._generation = 0
-        self._loading = False
         self.data: Any = None
         self.last_export: str | None = None
         self.last_seconds: float | None = None
+        self._started = 0.0
+        self._read = BackgroundRead(
+            self,
+            f"Reading {self.title}…",
+            self._start_reading,
+            self._loaded,
+            kinds=KINDS,
+            failed=self._failed,
+            delay_ms=REFRESH_DEBOUNCE_MS,
+        )
 
         heading = QLabel(self.title)
         heading.setProperty("role", "pageTitle")
@@ -112,14 +116,7 @@ class ScorecardBase(QWidget):
         layout.addWidget(self.stack, 1)
 
         QShortcut(QKeySequence.StandardKey.Refresh, self, self.reload)
-        self._timer = QTimer(self, singleShot=True, interval=REFRESH_DEBOUNCE_MS)
-        self._timer.timeout.connect(self._refresh_when_shown)
-        ctx.database.opened.connect(self._on_opened)
-        ctx.database.closed.connect(self._on_closed)
-        ctx.database.failed.connect(self._on_closed)
-        ctx.events.data_changed.connect(self._on_data_changed)
-        if ctx.database.db is not None:
-            self._db = ctx.database.db
+        self.watch_database()
         self._enable()
 
     # -- what a page says: how to read, how to show -------------------------------------------
@@ -136,7 +133,7 @@ class ScorecardBase(QWidget):
     # -- state -------------------------------------------------------------------------------
 
     def _enable(self) -> None:
-        self.export_button.setEnabled(self.data is not None and not self._loading)
+        self.export_button.setEnabled(self.data is not None and not self.is_loading())
         self.chooser.setEnabled(self._db is not None)
         self.as_of.setEnabled(self._db is not None)
 
@@ -148,47 +145,21 @@ class ScorecardBase(QWidget):
         q = self.as_of.date()
         return dt.date(q.year(), q.month(), q.day())
 
-    def is_loading(self) -> bool:
-        return self._loading
-
-    @Slot(object, object)
-    def _on_opened(self, db: Database, _status: SchemaStatus) -> None:
-        self._db = db
+    def database_opened(self) -> None:
         self.data = None
         self.chooser.clear()
-        self._stale = True
-        self._refresh_when_shown()
         self._enable()
 
-    @Slot()
-    def _on_closed(self, *_args: object) -> None:
-        self._db = None
-        self._generation += 1
-        self._loading = False
+    def database_closed(self) -> None:
         self.data = None
         self.chooser.clear()
         self.say_empty("No database is open.")
         self._enable()
 
-    @Slot(str)
-    def _on_data_changed(self, kind: str) -> None:
-        if events.concerns(kind, *KINDS):
-            self._stale = True
-            self._timer.start()
-
-    @Slot()
-    def _refresh_when_shown(self) -> None:
-        if self.isVisible():
-            self.reload()
-        else:
-            self._stale = True
-
     def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
+        super().showEvent(event)  # reads when stale
         if self._db is None:
             self.say_empty("No database is open.")
-        elif self._stale:
-            self.reload()
 
     @Slot(int)
     def _chosen(self, _index: int) -> None:
@@ -198,40 +169,20 @@ class ScorecardBase(QWidget):
     def _date_changed(self, _date: QDate) -> None:
         self.reload()
 
-    def reload(self) -> None:
-        db = self._db
-        if db is None:
-            return
-        self._timer.stop()
-        self._stale = False
-        self._generation += 1
-        generation = self._generation
-        self._loading = True
+    def _start_reading(self, db: Database) -> Callable[[], Any]:
         self.status.setText("Reading…")
         self._enable()
-        started = time.perf_counter()
-        self.ctx.ops.run(
-            partial(self.read, db, self.chooser.currentData(), self.day()),
-            label=f"Reading {self.title}…",
-            on_success=partial(self._loaded, generation, started),
-            on_error=partial(self._failed, generation),
-            parent=self,
-        )
+        self._started = time.perf_counter()
+        return partial(self.read, db, self.chooser.currentData(), self.day())
 
-    def _loaded(self, generation: int, started: float, data: Any) -> None:
-        if generation != self._generation:
-            return
-        self._loading = False
+    def _loaded(self, data: Any) -> None:
         self.data = data
         self.status.setText("")
         self.show_data(data)
         self._enable()
-        self.last_seconds = time.perf_counter() - started  # read and shown
+        self.last_seconds = time.perf_counter() - self._started  # read and shown
 
-    def _failed(self, generation: int, error: BaseException) -> None:
-        if generation != self._generation:
-            return
-        self._loading = False
+    def _failed(self, error: BaseException) -> None:
         self.data = None
         self.status.setText("")
         self.say_empty(describe_error(error).text)
