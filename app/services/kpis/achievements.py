@@ -14,7 +14,8 @@ Rules where SPEC.md is silent (also in docs/rules.md):
 - a manual award names the person, the badge and the period (the period holding the day
   given); only the manager of the person's team or an admin awards; the person is told
   (``achievement.earned``) as for a rule's award;
-- rules are written by admins; a rule's key is lower-case letters, digits and _.
+- rules are written by admins; a rule's key is lower-case letters, digits and _; its metric
+  (``kpi:`` and the KPI's name included) is at most 40 characters.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from app.services.records import Acting, resolve_actor
 
 KEY_RE = re.compile(r"^[a-z0-9_]{1,60}$")
 KPI_PREFIX = "kpi:"
+METRIC_MAX = 40  # achievement_definitions.metric
 METRIC_LABELS: Mapping[str, str] = {
     "revenue": "Revenue",
     "orders": "Orders",
@@ -269,6 +271,8 @@ def save_rule(
         errors["name"] = "required, up to 120 characters"
     if metric not in METRIC_KEYS and not (metric.startswith(KPI_PREFIX) and len(metric) > 4):
         errors["metric"] = "a sales figure or kpi:<KPI name>"
+    elif len(metric) > METRIC_MAX:
+        errors["metric"] = f"at most {METRIC_MAX} characters, kpi: and the KPI's name together"
     if period not in {p.value for p in PeriodType}:
         errors["period_type"] = "choose a period"
     threshold: Decimal | None = None

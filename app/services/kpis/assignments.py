@@ -370,6 +370,20 @@ def update_assignment(
             terms = _terms(merged, str(definition.target_type), errors)
             if errors or terms is None:
                 raise AssignmentError(errors)
+            if terms.start != row.start_date:  # one assignment per (person, KPI, start)
+                taken = s.scalar(
+                    sa.select(KpiAssignment.id).where(
+                        KpiAssignment.user_id == user.id,
+                        KpiAssignment.kpi_definition_id == definition.id,
+                        KpiAssignment.start_date == terms.start,
+                        KpiAssignment.id != row.id,
+                    )
+                )
+                if taken is not None:
+                    raise AssignmentError(
+                        {"start_date": f"{_full(user)} already has {definition.name} from "
+                         f"{terms.start.isoformat()}"}
+                    )  # fmt: skip
             active = bool(values.get("is_active", row.is_active))
             before = _snapshot(row)
             row.target_value, row.weight = terms.target, terms.weight

@@ -212,10 +212,7 @@ def refresh_goals(s: Session, as_of: dt.date, goal_ids: Sequence[int] | None = N
             )
         )
     )
-    members: dict[int, list[int]] = defaultdict(list)
-    for uid, tid in s.execute(sa.select(User.id, User.team_id).where(User.is_active.is_(True))):
-        if tid is not None:
-            members[int(tid)].append(int(uid))
+    members = _members(s)
     periods: dict[tuple[dt.date, dt.date], dict[int, SalesFigures]] = {}
     now = dt.datetime.now(dt.UTC)
     for g in goals:
@@ -247,6 +244,18 @@ def refresh_goals(s: Session, as_of: dt.date, goal_ids: Sequence[int] | None = N
             out.notified += _tell_achieved(s, g, members)
     s.flush()
     return out
+
+
+def _members(s: Session) -> dict[int, list[int]]:
+    """The active members of each team, by team id."""
+    members: dict[int, list[int]] = defaultdict(list)
+    rows = s.execute(
+        sa.select(User.id, User.team_id).where(User.is_active.is_(True)).order_by(User.id)
+    )
+    for uid, tid in rows:
+        if tid is not None:
+            members[int(tid)].append(int(uid))
+    return members
 
 
 def _tell_achieved(s: Session, g: Goal, members: Mapping[int, list[int]]) -> int:
@@ -341,6 +350,7 @@ def save_goal(
             existing = s.get(Goal, goal_id) if goal_id is not None else None
             if goal_id is not None and existing is None:
                 raise ValidationError("That goal no longer exists.")
+            was = str(existing.status) if existing is not None else None
             if existing is not None and existing.finalized_at is not None:
                 raise ValidationError("That goal's period has ended; it is final.")
             if existing is None:
@@ -392,6 +402,10 @@ def save_goal(
             s.flush()
             # Its progress at once (the job keeps it current and finalises it).
             refresh_goals(s, day, [g.id])
+            # The status was set above, so the refresh cannot see it become achieved (a
+            # custom value entered, a target lowered): tell them here (notify says it once).
+            if str(g.status) == GoalStatus.ACHIEVED.value and was != GoalStatus.ACHIEVED.value:
+                _tell_achieved(s, g, _members(s))
             return int(g.id)
     except StaleDataError:
         raise _conflict() from None

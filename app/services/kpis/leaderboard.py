@@ -87,7 +87,11 @@ def leaderboards(db: Database, start: dt.date, end: dt.date, acting: Acting = No
             )
             if scope.may_read(u.id)
         ]
-        figures = sales_figures(s, start, end, [u.id for u in people])
+        # Everyone's figures in one pass when the acting person may see everyone: naming 500
+        # ids would steer the database to each person's own index, five times slower.
+        wanted = None if scope.readable is None else [u.id for u in people]
+        found = sales_figures(s, start, end, wanted)
+        figures = {u.id: found.get(u.id) or SalesFigures(u.id) for u in people}
         teams = {int(i): str(n) for i, n in s.execute(sa.select(Team.id, Team.name))}
     revenue = [(u, quantize(figures[u.id].revenue, 2)) for u in people]
     orders = [(u, Decimal(figures[u.id].orders)) for u in people]

@@ -18,7 +18,8 @@ The period is ``start``–``end`` inclusive, as UTC days (times are stored in UT
 - ``appointments_completed`` / ``no_shows``: appointments starting in the period;
   ``show_rate`` = completed / (completed + no-shows) × 100;
 - ``lead_conversion`` = converted leads / leads × 100 (the built-in KPI);
-- ``avg_cycle_days``: mean days from a won deal's creation (UTC date) to its close date;
+- ``avg_cycle_days``: mean days from a won deal's creation (UTC date) to its close date
+  (SPEC §4's rule, ``app.domain.pipeline.cycle_days``; summed in SQL);
 - ``calls`` / ``emails`` / ``meetings``: entered activities (``activity_entries``) whose
   period starts within the period.
 """
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -67,7 +68,8 @@ class SalesFigures:
     revenue: Decimal = Decimal(0)
     appointments_completed: int = 0
     no_shows: int = 0
-    cycle_days: list[int] = field(default_factory=list)
+    #: Days from creation (UTC date) to close, summed over the deals won.
+    cycle_days_total: int = 0
     calls: int = 0
     emails: int = 0
     meetings: int = 0
@@ -98,7 +100,7 @@ class SalesFigures:
 
     @property
     def avg_cycle_days(self) -> Decimal | None:
-        return _ratio(sum(self.cycle_days), len(self.cycle_days), Decimal(1))
+        return _ratio(self.cycle_days_total, self.deals_won, Decimal(1))
 
     def metric(self, key: str) -> Decimal | None:
         """A figure by its key (a built-in KPI metric or a §8 metric); None: undefined."""
@@ -182,23 +184,40 @@ def _deals(
     )
     for uid, n in created:
         out[uid].opportunities = int(n)
+    days = _days_to_close(s.get_bind().dialect.name)
     closed = s.execute(
         sa.select(
-            Deal.agent_id, Deal.pipeline_stage, Deal.created_at, Deal.actual_close_date
-        ).where(
+            Deal.agent_id,
+            Deal.pipeline_stage,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(days), 0),
+        )
+        .where(
             Deal.pipeline_stage.in_([DealStage.CLOSED_WON, DealStage.CLOSED_LOST]),
             Deal.actual_close_date >= start,
             Deal.actual_close_date <= end,
             *_among(Deal.agent_id, ids),
         )
+        .group_by(Deal.agent_id, Deal.pipeline_stage)
     )
-    for uid, stage, made, closed_on in closed:
-        figures = out[uid]
-        if stage == DealStage.CLOSED_WON and closed_on is not None:
-            figures.deals_won += 1
-            figures.cycle_days.append(max(0, (closed_on - made.date()).days))
+    for uid, stage, n, total in closed:
+        if stage == DealStage.CLOSED_WON:
+            out[uid].deals_won = int(n)
+            out[uid].cycle_days_total = round(float(total))
         else:
-            figures.deals_lost += 1
+            out[uid].deals_lost = int(n)
+
+
+def _days_to_close(dialect: str) -> sa.ColumnElement[Any]:
+    """Whole days from a deal's creation (its UTC date) to its close date, in SQL (the rule
+    of ``app.domain.pipeline.cycle_days``)."""
+    if dialect == "postgresql":
+        made = sa.cast(sa.func.timezone("UTC", Deal.created_at), sa.Date)
+        return Deal.actual_close_date - made
+    # SQLite keeps UTC times as text: date() is their UTC day.
+    return sa.func.julianday(Deal.actual_close_date) - sa.func.julianday(
+        sa.func.date(Deal.created_at)
+    )
 
 
 def _escrows(s: Session, out: _Figures, lo: Any, hi: Any, ids: Collection[int] | None) -> None:
@@ -295,5 +314,5 @@ def team_figures(people: Iterable[SalesFigures], user_id: int = 0) -> SalesFigur
             "no_shows", "calls", "emails", "meetings",
         ):  # fmt: skip
             setattr(total, name, getattr(total, name) + getattr(f, name))
-        total.cycle_days.extend(f.cycle_days)
+        total.cycle_days_total += f.cycle_days_total
     return total
