@@ -319,6 +319,13 @@ def team_view(
 # -- report kpis -----------------------------------------------------------------------------------
 
 
+def _value(unit: str | None, value: Decimal) -> Any:
+    """Money ($ KPIs) as a string with 2 decimals, anything else as a number (SPEC §12)."""
+    if unit == "$":
+        return f"{quantize(value, 2):.2f}"
+    return float(value)
+
+
 def kpi_report(db: Database, start: dt.date, end: dt.date, acting: Acting = None) -> dict[str, Any]:
     """``report kpis`` (SPEC §12): every readable person with assignments active in the range,
     their newest measurement per assignment with a period starting in the range, and the
@@ -353,8 +360,8 @@ def kpi_report(db: Database, start: dt.date, end: dt.date, acting: Acting = None
         entry["kpis"].append(
             {
                 "name": d.name,
-                "actual": None if m is None else float(m[2]),
-                "target": float(m[3] if m is not None else a.target_value),
+                "actual": None if m is None else _value(d.unit, m[2]),
+                "target": _value(d.unit, m[3] if m is not None else a.target_value),
                 "achievement_pct": None if m is None or m[4] is None else float(m[4]),
                 "weight": float(a.weight),
             }

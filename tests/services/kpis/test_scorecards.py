@@ -284,3 +284,13 @@ def test_kpi_report_window_rule(office: Office) -> None:
     assert names == ["Calls Made", "Exact Score", "Listings Taken", "Old Calls", "Response Minutes"]
     with pytest.raises(ValidationError):
         kpi_report(office.db, dt.date(2025, 8, 31), dt.date(2025, 8, 1), acting=office.ada)
+
+
+def test_report_values_of_money_kpis_are_strings_with_two_decimals() -> None:
+    from decimal import Decimal as D
+
+    from app.services.kpis.scorecards import _value
+
+    assert _value("$", D("12500.5")) == "12500.50"
+    assert _value("count", D("3.0000")) == 3.0
+    assert _value(None, D("87.5")) == 87.5
