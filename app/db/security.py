@@ -656,7 +656,14 @@ _GOAL_SCOPE_READ = kpi_scope("user_id", "team_id", write=False)
 _GOAL_SCOPE_WRITE = kpi_scope("user_id", "team_id", write=True)
 GOAL_POLICIES: tuple[Policy, ...] = (
     *_split("goals", _GOAL_SCOPE_READ, _GOAL_SCOPE_WRITE, _KPI_READS, _KPI_WRITES),
-    *_split("activity_entries", _KPI_PEOPLE_READ, _KPI_PEOPLE_WRITE, _KPI_READS, _KPI_WRITES),
+    # A person enters their own calls, emails and meetings too.
+    *_split(
+        "activity_entries",
+        _KPI_PEOPLE_READ,
+        f"({_KPI_PEOPLE_WRITE}) OR user_id = {ME}",
+        _KPI_READS,
+        "own; " + _KPI_WRITES,
+    ),
     *_split("user_achievements", _KPI_PEOPLE_READ, _KPI_PEOPLE_WRITE, _KPI_READS, _KPI_WRITES),
     *_split("achievement_definitions", "true", IS_ADMIN, _EVERYONE, _ADMIN),
 )

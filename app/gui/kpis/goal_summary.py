@@ -202,7 +202,9 @@ class TrendChart(QWidget):
         self.orders_view.setMouseEnabled(x=False, y=False)
         self.orders_view.setMenuEnabled(False)
         item.showAxis("right")
-        item.scene().addItem(self.orders_view)
+        # A child of the plot item (not a loose item of the scene): it goes when the plot goes,
+        # so a page collected late never leaves the scene painting a deleted view.
+        self.orders_view.setParentItem(item)
         item.getAxis("right").linkToView(self.orders_view)
         item.getAxis("right").setLabel("orders")
         self.orders_view.setXLink(item)
@@ -227,7 +229,7 @@ class TrendChart(QWidget):
 
     def _follow(self) -> None:
         item = self.plot.plotItem
-        self.orders_view.setGeometry(item.vb.sceneBoundingRect())
+        self.orders_view.setGeometry(item.vb.geometry())
         self.orders_view.linkedViewChanged(item.vb, self.orders_view.XAxis)
 
     def set_points(self, points: tuple[MonthPoint, ...], currency: str) -> None:

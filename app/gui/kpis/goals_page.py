@@ -44,6 +44,7 @@ from app.domain.errors import PermissionDenied
 from app.gui import events
 from app.gui.context import AppContext
 from app.gui.form_fields import sentence
+from app.gui.kpis.activity_dialog import ActivityDialog
 from app.gui.kpis.goal_dialog import GoalDialog
 from app.gui.kpis.goal_models import (
     COL_PERIOD,
@@ -185,6 +186,9 @@ class GoalsPage(BackgroundPage):
         self.edit_button = QPushButton("&Edit…")
         self.edit_button.setObjectName("editGoalButton")
         self.edit_button.clicked.connect(self.edit_current)
+        self.activities_button = QPushButton("Enter &activities…")
+        self.activities_button.setObjectName("enterActivitiesButton")
+        self.activities_button.clicked.connect(self.open_activities)
 
         # -- the person's performance ----------------------------------------------------------
         self.tiles = SummaryTiles()
@@ -280,6 +284,7 @@ class GoalsPage(BackgroundPage):
         top.addWidget(self.person_label)
         top.addWidget(self.person_combo)
         top.addSpacing(12)
+        top.addWidget(self.activities_button)
         top.addWidget(self.new_button)
         top.addWidget(self.edit_button)
         layout = QVBoxLayout(self)
@@ -501,6 +506,14 @@ class GoalsPage(BackgroundPage):
             if may_set or loaded is None
             else NOT_SETTER
         )
+        # Everyone enters their own calls, emails and meetings (managers their teams', too).
+        may_enter = loaded is not None and bool(loaded.people)
+        self.activities_button.setEnabled(may_enter)
+        self.activities_button.setToolTip(
+            "Calls, emails and meetings of a period, for you or the people you manage"
+            if may_enter or loaded is None
+            else "Nobody whose activities you may enter"
+        )
         row = self.current_row()
         refusal = self.refusal(row) if row is not None else None
         self.edit_button.setEnabled(row is not None and refusal is None)
@@ -603,6 +616,19 @@ class GoalsPage(BackgroundPage):
         what = goal_label(dialog.goal_type()).lower()
         self.ctx.events.say(f"Saved the {what} goal for {dialog.owner_name()}.")
         self.ctx.events.changed(GOALS)
+
+    @Slot()
+    def open_activities(self) -> ActivityDialog | None:
+        """Enter activities… for the person shown; its save tells the page to read again."""
+        db = self._db
+        if db is None or self._loaded is None:
+            return None
+        dialog = ActivityDialog(
+            self.ctx, db, person_id=self.person_id(), acting=self.acting, parent=self
+        )
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
 
 
 @page("goals", "Goals", order=136, icon="dashboard",

@@ -33,6 +33,8 @@ KINDS: dict[str, str] = {
     "kpi_definitions": f"{_KINDS_PACKAGE}.kpi_definitions:KpiDefinitionsImport",
     "kpi_assignments": f"{_KINDS_PACKAGE}.kpi_assignments:KpiAssignmentsImport",
     "kpi_measurements": f"{_KINDS_PACKAGE}.kpi_measurements:KpiMeasurementsImport",
+    "goals": f"{_KINDS_PACKAGE}.goals:GoalsImport",
+    "activities": f"{_KINDS_PACKAGE}.activities:ActivitiesImport",
 }
 
 _extra: dict[str, type[ImportKind]] = {}
