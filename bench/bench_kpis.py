@@ -172,10 +172,11 @@ def prepare(url: str, as_of: dt.date) -> None:
             s.execute(sa.insert(KpiMeasurement), batch)
             written += len(batch)
     if db.dialect == "postgresql":
-        with db.engine.connect() as conn:
-            conn.execute(sa.text("ANALYZE kpi_measurements"))
-            conn.execute(sa.text("ANALYZE kpi_assignments"))
-            conn.commit()
+        # VACUUM as autovacuum would soon: the visibility map lets the newest-measurement
+        # lookups read the index alone (Team view: 216 → 112 ms).
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM ANALYZE kpi_measurements"))
+            conn.execute(sa.text("VACUUM ANALYZE kpi_assignments"))
     else:
         with db.engine.connect() as conn:
             conn.execute(sa.text("ANALYZE"))

@@ -29,7 +29,7 @@ from app.domain.goals import competition_ranks, medal
 from app.domain.money import quantize
 from app.services.database import Database
 from app.services.kpis.access import kpi_scope
-from app.services.kpis.sales import SalesFigures, sales_figures, team_figures
+from app.services.kpis.sales import RANKING, SalesFigures, sales_figures, team_figures
 from app.services.records import Acting, resolve_actor
 
 PRODUCERS = (Role.AGENT.value, Role.BROKER.value)
@@ -90,7 +90,7 @@ def leaderboards(db: Database, start: dt.date, end: dt.date, acting: Acting = No
         # Everyone's figures in one pass when the acting person may see everyone: naming 500
         # ids would steer the database to each person's own index, five times slower.
         wanted = None if scope.readable is None else [u.id for u in people]
-        found = sales_figures(s, start, end, wanted)
+        found = sales_figures(s, start, end, wanted, RANKING)
         figures = {u.id: found.get(u.id) or SalesFigures(u.id) for u in people}
         teams = {int(i): str(n) for i, n in s.execute(sa.select(Team.id, Team.name))}
     revenue = [(u, quantize(figures[u.id].revenue, 2)) for u in people]
