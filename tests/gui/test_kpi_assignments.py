@@ -578,3 +578,15 @@ def test_the_previous_period_button_moves_a_whole_period(
     assert dialog.period() == MONTH
     settle(qtbot, page)
     dialog.reject()
+
+
+def test_a_notification_selects_the_assignment_it_is_about(
+    qtbot, ctx: AppContext, office: Path, db: Database
+) -> None:
+    _assign_calls(db, AL)
+    wanted = _assign_calls(db, BEA)
+    page = open_page(qtbot, ctx, office)
+    page.filter_edit.setText("Al Agent")  # the row asked for is filtered out
+    ctx.events.open_record("kpi_assignments", wanted)
+    qtbot.waitUntil(lambda: page.current_id() == wanted, timeout=10_000)
+    assert page.filter_edit.text() == ""

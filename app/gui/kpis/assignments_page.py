@@ -267,6 +267,7 @@ class AssignmentsPage(BackgroundPage):
 
         self.database_closed()
         self.watch_database()
+        ctx.events.record_requested.connect(self._on_record_requested)
 
     # -- the database ---------------------------------------------------------------------
 
@@ -434,6 +435,20 @@ class AssignmentsPage(BackgroundPage):
         rows = self.table.selectionModel().selectedRows()
         item = rows[0].data(ROW_ROLE) if rows else None
         return item if isinstance(item, AssignmentItem) else None
+
+    def _on_record_requested(self, kind: str, record_id: object) -> None:
+        """A notification (a member missing a target) asks for an assignment: show everyone's,
+        unfiltered, and select it, reading the list first when it is not among those shown."""
+        if kind != "kpi_assignments" or not isinstance(record_id, int):
+            return
+        self.filter_edit.clear()
+        self.person_combo.setCurrentIndex(0)
+        if self._db is not None and not self._read.stale and self.select_id(record_id):
+            return
+        self._select_after_load = record_id
+        self._read.stale = True
+        if self.isVisible():
+            self.reload()
 
     def current_id(self) -> int | None:
         item = self.current_item()

@@ -376,7 +376,10 @@ def test_missing_token_asks_nothing(
     fake: Fake, token: str | None, provider: str, label: str
 ) -> None:
     source = intercom(fake) if provider == "intercom" else aircall(fake, "talk_time")
-    message = f"No {label} token is saved on this computer; add it in Settings → Data sources."
+    message = (
+        f"No {label} token is saved on this computer; save it with Save token… in the KPI's "
+        "definition (KPI definitions page)."
+    )
     with pytest.raises(AdapterError) as caught:
         fetch(source, "ann@example.com", token)
     assert str(caught.value) == message

@@ -115,8 +115,8 @@ def fetch_value(
     token = token.strip() if token and token.strip() else None
     if adapter.needs_token and token is None:
         raise AdapterError(
-            f"No {adapter.label} token is saved on this computer; add it in Settings → "
-            "Data sources."
+            f"No {adapter.label} token is saved on this computer; save it with Save token… in "
+            "the KPI's definition (KPI definitions page)."
         )
     if adapter.needs_token and not person_email.strip():
         raise AdapterError(f"The person has no email, which {adapter.label} needs to find them.")

@@ -58,8 +58,8 @@ def _auth(token: str | None) -> httpx.BasicAuth:
     halves = split_aircall_token(token or "")
     if halves is None:
         raise AdapterError(
-            "The saved Aircall token is not written as api_id:api_token; save it again in "
-            "Settings → Data sources."
+            "The saved Aircall token is not written as api_id:api_token; save it again with "
+            "Save token… in the KPI's definition (KPI definitions page)."
         )
     return httpx.BasicAuth(*halves)
 

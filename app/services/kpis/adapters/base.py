@@ -244,7 +244,8 @@ class Api:
             if not self.token_saved:
                 raise AdapterError(
                     f"{self.label} wants a token (HTTP {code}) and none is saved on this "
-                    "computer; add it in Settings → Data sources."
+                    "computer; save it with Save token… in the KPI's definition (KPI "
+                    "definitions page)."
                 )
             raise AdapterError(f"{self.label} refused the token (HTTP {code}).")
         if not 200 <= code < 300:
