@@ -83,9 +83,7 @@ def test_my_kpis_shows_the_scorecard_of_the_person_chosen(
     assert index >= 0
     page.chooser.setCurrentIndex(index)
     page.chooser.activated.emit(index)
-    qtbot.waitUntil(
-        lambda: not page.is_loading() and page.data.card.user_id == uid, timeout=10_000
-    )
+    qtbot.waitUntil(lambda: not page.is_loading() and page.data.card.user_id == uid, timeout=10_000)
     db = open_database(f"sqlite:///{office}")
     try:
         expected = my_kpis(db, uid, as_of=AS_OF)
