@@ -114,6 +114,22 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
+def _period_options(parser: argparse.ArgumentParser) -> None:
+    """--period-start and --period-end: both or neither (see ``_report_period``)."""
+    parser.add_argument(
+        "--period-start", dest="period_start", metavar="YYYY-MM-DD", type=_iso_date, default=None,
+        help="the first day of the period",
+    )  # fmt: skip
+    parser.add_argument(
+        "--period-end", dest="period_end", metavar="YYYY-MM-DD", type=_iso_date, default=None,
+        help="the last day of the period",
+    )  # fmt: skip
+
+
+def _json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -209,13 +225,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = command("report", "print the numbers a screen shows")
     reports = report.add_subparsers(dest="report_command", metavar="NAME", required=True)
-    agents = reports.add_parser(
+
+    def report_command(name: str, help_text: str, description: str) -> argparse.ArgumentParser:
+        sub = reports.add_parser(name, help=help_text, description=description)
+        _global_options(sub, suppress=True)
+        return sub
+
+    agents = report_command(
         "agents",
-        help="the broker dashboard's agent cards and brokerage totals",
-        description="The broker dashboard's agent cards (SPEC §2) and brokerage totals, "
+        "the broker dashboard's agent cards and brokerage totals",
+        "The broker dashboard's agent cards (SPEC §2) and brokerage totals, "
         "as the acting person (--as) may see them, as of the end of --as-of (UTC).",
     )
-    _global_options(agents, suppress=True)
     agents.add_argument(
         "--period-days",
         metavar="N",
@@ -223,25 +244,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=30,
         help="the period new leads and appointments are counted over, ending --as-of (default: 30)",
     )
-    agents.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
-    pipeline = reports.add_parser(
+    _json_option(agents)
+    pipeline = report_command(
         "pipeline",
-        help="the pipeline board's column figures, cycle days and conversion rate",
-        description="Per stage: deals, total and weighted value (the office's currency), as the "
+        "the pipeline board's column figures, cycle days and conversion rate",
+        "Per stage: deals, total and weighted value (the office's currency), as the "
         "acting person (--as) may see them; the mean cycle days of closed-won deals and the "
         "conversion rate (SPEC §4).",
     )
-    _global_options(pipeline, suppress=True)
-    pipeline.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
-    commissions = reports.add_parser(
+    _json_option(pipeline)
+    commissions = report_command(
         "commissions",
-        help="the commission ledger's totals by status and each agent's gross and net",
-        description="Commission amounts by status and each agent's gross, adjustments and net "
+        "the commission ledger's totals by status and each agent's gross and net",
+        "Commission amounts by status and each agent's gross, adjustments and net "
         "(SPEC §6), over the commissions the acting person (--as) may see, in the office's "
         "currency (other currencies apart). With --as-of, only what was created by the end of "
         "that day (UTC) counts.",
     )
-    _global_options(commissions, suppress=True)
     commissions.add_argument("--agent", metavar="EMAIL", default=None, help="only this agent's")
     commissions.add_argument(
         "--status", default=None, choices=[c.value for c in CommissionStatus],
@@ -256,15 +275,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--to", dest="created_to", metavar="YYYY-MM-DD", type=_iso_date, default=None,
         help="created on or before this day (UTC)",
     )  # fmt: skip
-    commissions.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
-    portfolio = reports.add_parser(
+    _json_option(commissions)
+    portfolio = report_command(
         "portfolio",
-        help="post-close performance: grades, variances and rates of the rental portfolio",
-        description="Total deals, grade distribution, mean cash-flow and DSCR variances (over "
+        "post-close performance: grades, variances and rates of the rental portfolio",
+        "Total deals, grade distribution, mean cash-flow and DSCR variances (over "
         "each record's latest period) and performance rate, also by market, strategy and buyer; "
         "each record's grade and flags; buy boxes' rates and buyers' scores (SPEC §9).",
     )
-    _global_options(portfolio, suppress=True)
     portfolio.add_argument("--market", metavar="KEY", default=None, help="only this market")
     portfolio.add_argument(
         "--strategy", default=None, choices=[s.value for s in Strategy],
@@ -282,51 +300,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--closed-to", dest="closed_to", metavar="YYYY-MM-DD", type=_iso_date, default=None,
         help="closed on or before this day",
     )  # fmt: skip
-    portfolio.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
-    kpis = reports.add_parser(
+    _json_option(portfolio)
+    kpis = report_command(
         "kpis",
-        help="each person's KPIs and overall score for a period",
-        description="Each person the acting person (--as) may see, with their KPI "
+        "each person's KPIs and overall score for a period",
+        "Each person the acting person (--as) may see, with their KPI "
         "assignments active in the period: the newest measurement per KPI whose period starts "
         "in it (actual, target, achievement %%, weight) and the overall score (SPEC §7). "
         "Default period: the last whole month before --as-of.",
     )
-    _global_options(kpis, suppress=True)
-    kpis.add_argument(
-        "--period-start", dest="period_start", metavar="YYYY-MM-DD", type=_iso_date, default=None,
-        help="the first day of the period",
-    )  # fmt: skip
-    kpis.add_argument(
-        "--period-end", dest="period_end", metavar="YYYY-MM-DD", type=_iso_date, default=None,
-        help="the last day of the period",
-    )  # fmt: skip
-    kpis.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
-    goals = reports.add_parser(
+    _period_options(kpis)
+    _json_option(kpis)
+    goals = report_command(
         "goals",
-        help="goals with their progress and status",
-        description="Every goal the acting person (--as) may see: target, current value, "
+        "goals with their progress and status",
+        "Every goal the acting person (--as) may see: target, current value, "
         "achievement %% and status (SPEC §8), as last computed by the goals job or a save.",
     )
-    _global_options(goals, suppress=True)
     goals.add_argument("--open", action="store_true", help="only goals not yet finalised")
-    goals.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
-    board = reports.add_parser(
+    _json_option(goals)
+    board = report_command(
         "leaderboard",
-        help="rank the producers by revenue, orders and conversion rate",
-        description="The active agents and brokers the acting person (--as) may see, ranked "
+        "rank the producers by revenue, orders and conversion rate",
+        "The active agents and brokers the acting person (--as) may see, ranked "
         "by revenue, orders and conversion rate over the period; ties share a rank; medals "
         "for ranks 1-3 (SPEC §8). Default period: the last whole month before --as-of.",
     )
-    _global_options(board, suppress=True)
-    board.add_argument(
-        "--period-start", dest="period_start", metavar="YYYY-MM-DD", type=_iso_date, default=None,
-        help="the first day of the period",
-    )  # fmt: skip
-    board.add_argument(
-        "--period-end", dest="period_end", metavar="YYYY-MM-DD", type=_iso_date, default=None,
-        help="the last day of the period",
-    )  # fmt: skip
-    board.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
+    _period_options(board)
+    _json_option(board)
     return parser
 
 
@@ -387,6 +388,12 @@ class CommandContext:
         if self._db is not None:
             self._db.dispose()
             self._db = None
+
+
+def _print_json(data: object) -> None:
+    import json
+
+    print(json.dumps(data, indent=2))
 
 
 def _summary(result: object) -> str:
@@ -571,11 +578,9 @@ def cmd_report_agents(s: CommandContext) -> int:
         db, _today(s), period_days=s.args.period_days, acting_email=s.args.acting_email
     )
     if s.args.json:
-        import json
-
         from app.domain.agent_kpis import report_json
 
-        print(json.dumps(report_json(report), indent=2))
+        _print_json(report_json(report))
     else:
         from app.services.office import get_currency
 
@@ -647,9 +652,7 @@ def cmd_report_pipeline(s: CommandContext) -> int:
 
     data = pipeline_json(pipeline_report(s.database(), acting=s.args.acting_email))
     if s.args.json:
-        import json
-
-        print(json.dumps(data, indent=2))
+        _print_json(data)
         return EXIT_OK
     print(f"{'stage':<18} {'deals':>7} {'total':>18} {'weighted':>18}")
     for row in data["stages"]:
@@ -680,9 +683,7 @@ def cmd_report_commissions(s: CommandContext) -> int:
     )
     data = report_json(commission_report(db, filters, as_of=args.as_of, acting=args.acting_email))
     if args.json:
-        import json
-
-        print(json.dumps(data, indent=2))
+        _print_json(data)
         return EXIT_OK
     print(f"{'status':<12} {'amount':>18}   ({data['currency']})")
     for status, amount in data["by_status"].items():
@@ -721,9 +722,7 @@ def cmd_report_portfolio(s: CommandContext) -> int:
     )
     report = portfolio_report(db, filters)
     if args.json:
-        import json
-
-        print(json.dumps(portfolio_json(report), indent=2))
+        _print_json(portfolio_json(report))
         return EXIT_OK
     print(portfolio_text(report))
     return EXIT_OK
@@ -751,9 +750,7 @@ def cmd_report_kpis(s: CommandContext) -> int:
     start, end = _report_period(s)
     data = kpi_report(s.database(), start, end, acting=s.args.acting_email)
     if s.args.json:
-        import json
-
-        print(json.dumps(data, indent=2))
+        _print_json(data)
         return EXIT_OK
     print(f"KPIs from {start.isoformat()} to {end.isoformat()}")
     for user in data["users"]:
@@ -774,9 +771,7 @@ def cmd_report_goals(s: CommandContext) -> int:
 
     rows = list_goals(s.database(), acting=s.args.acting_email, open_only=s.args.open)
     if s.args.json:
-        import json
-
-        print(json.dumps(goals_json(rows), indent=2))
+        _print_json(goals_json(rows))
         return EXIT_OK
     for r in rows:
         pct = "—" if r.achievement_pct is None else f"{r.achievement_pct}%"
@@ -796,9 +791,7 @@ def cmd_report_leaderboard(s: CommandContext) -> int:
     start, end = _report_period(s)
     board = leaderboards(s.database(), start, end, acting=s.args.acting_email)
     if s.args.json:
-        import json
-
-        print(json.dumps(leaderboard_json(board), indent=2))
+        _print_json(leaderboard_json(board))
         return EXIT_OK
     titles = {"by_revenue": "Revenue", "by_orders": "Orders", "by_conversion": "Conversion %"}
     print(f"Leaderboards from {start.isoformat()} to {end.isoformat()}")

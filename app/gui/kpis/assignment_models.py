@@ -6,23 +6,25 @@ measurement history, the proxy that filters them, and how periods and numbers ar
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-)
 from PySide6.QtGui import QColor
 
 from app.domain.enums import CalculationType, PeriodType
 from app.domain.periods import period_of
 from app.gui import theme
+from app.gui.row_models import (
+    ID_ROLE,
+    ROW_ROLE,
+    SORT_ROLE,
+    Column,
+    Index,
+    RowFilterProxy,
+    RowTableModel,
+)
 from app.services.kpis.assignments import AssignmentRow
 from app.services.kpis.definitions import (
     CALCULATION_LABELS,
@@ -32,11 +34,7 @@ from app.services.kpis.definitions import (
 )
 from app.services.kpis.measurements import MeasurementRow
 
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # the whole row
-ID_ROLE = Qt.ItemDataRole.UserRole + 2
-SORT_ROLE = Qt.ItemDataRole.UserRole + 3  # a str or a float, one type per column
-
-Index = QModelIndex | QPersistentModelIndex
+__all__ = ["ID_ROLE", "ROW_ROLE", "SORT_ROLE"]
 
 MONTHS = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -149,85 +147,6 @@ class AssignmentItem:
         return not self.row.is_active or (end is not None and end < today)
 
 
-@dataclass(frozen=True)
-class Column:
-    header: str
-    text: Callable[[Any], str]
-    sort_key: Callable[[Any], str | float] | None = None  # default: the text, lower-cased
-    numeric: bool = False
-    color: Callable[[Any], QColor | None] | None = None
-    tooltip: Callable[[Any], str | None] | None = None
-
-
-class RowModel(QAbstractTableModel):
-    """Rows of one kind (each with an ``id``), shown through ``columns``."""
-
-    def __init__(self, columns: Sequence[Column], parent: Any = None) -> None:
-        super().__init__(parent)
-        self.columns = tuple(columns)
-        self._rows: list[Any] = []
-
-    def set_rows(self, rows: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rows(self) -> list[Any]:
-        return list(self._rows)
-
-    def row_of_id(self, row_id: int) -> int:
-        return next((r for r, row in enumerate(self._rows) if row.id == row_id), -1)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[section].header
-        if role == Qt.ItemDataRole.TextAlignmentRole and self.columns[section].numeric:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        if not 0 <= index.column() < len(self.columns):
-            return None
-        row = self._rows[index.row()]
-        column = self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.text(row)
-        if role == SORT_ROLE:
-            return column.sort_key(row) if column.sort_key else column.text(row).lower()
-        if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and column.color is not None:
-            return column.color(row)
-        if role == Qt.ItemDataRole.ToolTipRole and column.tooltip is not None:
-            return column.tooltip(row)
-        if role == ROW_ROLE:
-            return row
-        if role == ID_ROLE:
-            return row.id
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
-
-
 # -- the assignments ---------------------------------------------------------------------------
 
 
@@ -289,19 +208,15 @@ ASSIGNMENT_COLUMNS: tuple[Column, ...] = (
 ) = range(len(ASSIGNMENT_COLUMNS))
 
 
-def assignments_model(parent: Any = None) -> RowModel:
-    return RowModel(ASSIGNMENT_COLUMNS, parent)
+def assignments_model(parent: Any = None) -> RowTableModel:
+    return RowTableModel(ASSIGNMENT_COLUMNS, parent)
 
 
-class AssignmentFilterProxy(QSortFilterProxyModel):
+class AssignmentFilterProxy(RowFilterProxy):
     """Text over every column, one person (or everyone), and ended assignments or not."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.setFilterKeyColumn(-1)
-        self.setSortRole(SORT_ROLE)
-        self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self._person: int | None = None
         self._show_ended = False
         self.today = dt.date.today()
@@ -312,20 +227,11 @@ class AssignmentFilterProxy(QSortFilterProxyModel):
 
     def set_person(self, user_id: int | None) -> None:
         if user_id != self._person:
-            self._refilter(lambda: setattr(self, "_person", user_id))
+            self.refilter(lambda: setattr(self, "_person", user_id))
 
     def set_show_ended(self, show: bool) -> None:
         if show != self._show_ended:
-            self._refilter(lambda: setattr(self, "_show_ended", show))
-
-    def _refilter(self, change: Callable[[], None]) -> None:
-        if hasattr(self, "beginFilterChange"):  # Qt 6.10+; invalidateRowsFilter is deprecated
-            self.beginFilterChange()
-            change()
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            change()
-            self.invalidateRowsFilter()
+            self.refilter(lambda: setattr(self, "_show_ended", show))
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()
@@ -351,7 +257,7 @@ def _achievement_color(value: Decimal | None) -> QColor | None:
     return QColor(theme.colors()["ok"]) if value is not None and value >= 100 else None
 
 
-class HistoryModel(RowModel):
+class HistoryModel(RowTableModel):
     """One assignment's measurements; ``period`` says how to name their periods."""
 
     def __init__(self, parent: Any = None) -> None:

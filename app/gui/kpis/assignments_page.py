@@ -17,28 +17,23 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, Qt, Slot
+from PySide6.QtCore import QByteArray, QModelIndex, Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QMessageBox,
     QPushButton,
     QSplitter,
-    QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from app import APP_NAME
-from app.gui import events
+from app.gui import events, table_page
 from app.gui.context import AppContext
 from app.gui.kpis.assignment_dialog import AssignmentDialog
 from app.gui.kpis.assignment_models import (
@@ -186,11 +181,9 @@ class AssignmentsPage(BackgroundPage):
         self.value_button.setObjectName("valueButton")
         self.value_button.clicked.connect(self.enter_value)
 
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setObjectName("kpiAssignmentsFilter")
-        self.filter_edit.setPlaceholderText("Filter by person, KPI or team (Ctrl+F)")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.textChanged.connect(self._filter)
+        self.filter_edit = table_page.make_filter_edit(
+            "kpiAssignmentsFilter", "Filter by person, KPI or team (Ctrl+F)", self._filter
+        )
         self.person_combo = QComboBox()
         self.person_combo.setObjectName("personFilter")
         self.person_combo.setToolTip("Show one person's assignments")
@@ -203,38 +196,18 @@ class AssignmentsPage(BackgroundPage):
         self.ended_check.setChecked(bool(ctx.settings.qsettings.value(SHOW_ENDED_KEY, False, bool)))
         self.proxy.set_show_ended(self.ended_check.isChecked())
         self.ended_check.toggled.connect(self._show_ended)
-        self.count_label = QLabel()
-        self.count_label.setObjectName("countLabel")
-        self.count_label.setProperty("role", "hint")
-        QShortcut(QKeySequence.StandardKey.Find, self, self._focus_filter)
+        self.count_label = table_page.make_count_label()
+        table_page.add_find_shortcut(self, self._focus_filter)
         QShortcut(QKeySequence.StandardKey.New, self, self.assign)
 
-        self.table = QTableView()
-        self.table.setObjectName("kpiAssignmentsTable")
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(COL_PERSON, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        self.table = table_page.make_table(
+            "kpiAssignmentsTable", self.proxy, COL_PERSON, self.fontMetrics()
+        )
         self.table.activated.connect(self.edit_index)  # Enter, or a double-click
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
 
-        self.empty_label = QLabel()
-        self.empty_label.setObjectName("emptyState")
-        self.empty_label.setProperty("role", "hint")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.body = QStackedWidget()
-        self.body.addWidget(self.table)
-        self.body.addWidget(self.empty_label)
+        self.empty_label = table_page.make_empty_label()
+        self.body = table_page.make_body(self.table, self.empty_label)
 
         self.panel = AssignmentPanel(ctx, self)
         self.panel.setMinimumWidth(PANEL_MIN_WIDTH)
@@ -301,11 +274,7 @@ class AssignmentsPage(BackgroundPage):
         self._fill_people(result.items)
         if result.items and not self._columns_sized:
             self._columns_sized = True  # once, to the first data; then the person's widths
-            self.table.resizeColumnsToContents()
-            header = self.table.horizontalHeader()
-            for column in range(self.model.columnCount()):
-                if header.sectionSize(column) > MAX_COLUMN_WIDTH:
-                    header.resizeSection(column, MAX_COLUMN_WIDTH)
+            table_page.fit_columns(self.table, MAX_COLUMN_WIDTH)
         selected = keep is not None and self.select_id(keep)
         if not selected and self.proxy.rowCount():
             self.select_id(self.proxy.index(0, 0).data(ID_ROLE))
@@ -333,8 +302,7 @@ class AssignmentsPage(BackgroundPage):
 
     @Slot()
     def _focus_filter(self) -> None:
-        self.filter_edit.setFocus()
-        self.filter_edit.selectAll()
+        table_page.focus_filter(self.filter_edit)
 
     @Slot(str)
     def _filter(self, text: str) -> None:
@@ -368,8 +336,7 @@ class AssignmentsPage(BackgroundPage):
         elif loaded is None:
             empty = "Reading KPI assignments…"
         else:
-            noun = "assignment" if total == 1 else "assignments"
-            count = f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}"
+            count = table_page.count_text(shown, total, "assignment", "assignments")
             if total == 0:
                 empty = (
                     "No KPIs assigned yet.\nAssign the first with Assign… (Ctrl+N)."
@@ -387,11 +354,7 @@ class AssignmentsPage(BackgroundPage):
             else:
                 empty = None
         self.count_label.setText(count)
-        if empty is None:
-            self.body.setCurrentWidget(self.table)
-        else:
-            self.empty_label.setText(empty)
-            self.body.setCurrentWidget(self.empty_label)
+        table_page.show_empty(self.body, self.table, self.empty_label, empty)
 
     def _update_buttons(self) -> None:
         loaded = self._loaded
@@ -455,19 +418,7 @@ class AssignmentsPage(BackgroundPage):
         return None if item is None else item.id
 
     def select_id(self, assignment_id: int) -> bool:
-        row = self.model.row_of_id(assignment_id)
-        if row < 0:
-            return False
-        index = self.proxy.mapFromSource(self.model.index(row, 0))
-        if not index.isValid():
-            return False
-        self.table.selectionModel().setCurrentIndex(
-            index,
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
-        self.table.scrollTo(index)
-        return True
+        return table_page.select_row(self.table, self.proxy, self.model.row_of_id(assignment_id))
 
     @Slot()
     def _selection_changed(self) -> None:

@@ -14,24 +14,20 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Slot
+from PySide6.QtCore import QModelIndex, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QMessageBox,
     QPushButton,
-    QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from app import APP_NAME
 from app.domain.errors import PermissionDenied
+from app.gui import table_page
 from app.gui.context import AppContext
 from app.gui.kpis.definition_dialog import DefinitionDialog
 from app.gui.kpis.definition_model import (
@@ -152,43 +148,23 @@ class KpiDefinitionsPage(BackgroundPage):
         self.active_button = QPushButton("&Deactivate…")
         self.active_button.setObjectName("activeButton")
         self.active_button.clicked.connect(self.toggle_active)
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setObjectName("kpiDefinitionsFilter")
-        self.filter_edit.setPlaceholderText("Filter by name, category, calculation… (Ctrl+F)")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.textChanged.connect(self._filter)
-        self.count_label = QLabel()
-        self.count_label.setObjectName("countLabel")
-        self.count_label.setProperty("role", "hint")
-        QShortcut(QKeySequence.StandardKey.Find, self, self._focus_filter)
+        self.filter_edit = table_page.make_filter_edit(
+            "kpiDefinitionsFilter",
+            "Filter by name, category, calculation… (Ctrl+F)",
+            self._filter,
+        )
+        self.count_label = table_page.make_count_label()
+        table_page.add_find_shortcut(self, self._focus_filter)
         QShortcut(QKeySequence.StandardKey.New, self, self.new_definition)
 
-        self.table = QTableView()
-        self.table.setObjectName("kpiDefinitionsTable")
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        self.table = table_page.make_table(
+            "kpiDefinitionsTable", self.proxy, NAME, self.fontMetrics()
+        )
         self.table.activated.connect(self.edit_index)  # Enter, or a double-click
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
 
-        self.empty_label = QLabel()
-        self.empty_label.setObjectName("emptyState")
-        self.empty_label.setProperty("role", "hint")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.body = QStackedWidget()
-        self.body.addWidget(self.table)
-        self.body.addWidget(self.empty_label)
+        self.empty_label = table_page.make_empty_label()
+        self.body = table_page.make_body(self.table, self.empty_label)
 
         top = QHBoxLayout()
         top.addWidget(heading)
@@ -234,11 +210,7 @@ class KpiDefinitionsPage(BackgroundPage):
         self.model.set_rows(result.rows)
         if result.rows and not self._columns_sized:
             self._columns_sized = True  # once, to the first data; then the person's widths
-            self.table.resizeColumnsToContents()
-            header = self.table.horizontalHeader()
-            for column in range(self.model.columnCount()):
-                if header.sectionSize(column) > MAX_COLUMN_WIDTH:
-                    header.resizeSection(column, MAX_COLUMN_WIDTH)
+            table_page.fit_columns(self.table, MAX_COLUMN_WIDTH)
         if keep is not None:
             self.select_id(keep)
         self._update_state()
@@ -247,8 +219,7 @@ class KpiDefinitionsPage(BackgroundPage):
 
     @Slot()
     def _focus_filter(self) -> None:
-        self.filter_edit.setFocus()
-        self.filter_edit.selectAll()
+        table_page.focus_filter(self.filter_edit)
 
     @Slot(str)
     def _filter(self, text: str) -> None:
@@ -272,8 +243,7 @@ class KpiDefinitionsPage(BackgroundPage):
         elif loaded is None:
             empty = "Reading KPI definitions…"
         else:
-            noun = "KPI definition" if total == 1 else "KPI definitions"
-            count = f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}"
+            count = table_page.count_text(shown, total, "KPI definition", "KPI definitions")
             if total == 0:
                 empty = "No KPI definitions yet."
                 if loaded.may_define:
@@ -283,11 +253,7 @@ class KpiDefinitionsPage(BackgroundPage):
             else:
                 empty = None
         self.count_label.setText(count)
-        if empty is None:
-            self.body.setCurrentWidget(self.table)
-        else:
-            self.empty_label.setText(empty)
-            self.body.setCurrentWidget(self.empty_label)
+        table_page.show_empty(self.body, self.table, self.empty_label, empty)
 
     def _update_buttons(self) -> None:
         may = self.may_define
@@ -323,19 +289,7 @@ class KpiDefinitionsPage(BackgroundPage):
         return None if row is None else row.id
 
     def select_id(self, definition_id: int) -> bool:
-        row = self.model.row_of_id(definition_id)
-        if row < 0:
-            return False
-        index = self.proxy.mapFromSource(self.model.index(row, 0))
-        if not index.isValid():
-            return False
-        self.table.selectionModel().setCurrentIndex(
-            index,
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
-        self.table.scrollTo(index)
-        return True
+        return table_page.select_row(self.table, self.proxy, self.model.row_of_id(definition_id))
 
     @Slot()
     def _selection_changed(self) -> None:

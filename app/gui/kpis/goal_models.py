@@ -10,22 +10,21 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from app.domain.enums import GoalStatus, GoalType, PeriodType
 from app.domain.money import format_money
-from app.gui.kpis.assignment_models import (
+from app.gui.kpis.assignment_models import MONTHS, period_label, plain
+from app.gui.row_models import (
     ID_ROLE,
-    MONTHS,
     ROW_ROLE,
     SORT_ROLE,
     Column,
     Index,
-    RowModel,
-    period_label,
-    plain,
+    RowFilterProxy,
+    RowTableModel,
 )
 from app.services.kpis.goals import GOAL_LABELS, STATUS_LABELS, GoalRow
 
@@ -158,7 +157,7 @@ def _float(value: Decimal | None) -> float:
 # -- the table --------------------------------------------------------------------------------
 
 
-class GoalTableModel(RowModel):
+class GoalTableModel(RowTableModel):
     """GoalRows, their values said in the office currency (``set_goals``)."""
 
     def __init__(self, parent: Any = None) -> None:
@@ -220,27 +219,16 @@ class GoalTableModel(RowModel):
 (COL_OWNER, COL_GOAL, COL_PERIOD, COL_TARGET, COL_CURRENT, COL_PROGRESS, COL_STATUS) = range(7)
 
 
-class GoalFilterProxy(QSortFilterProxyModel):
+class GoalFilterProxy(RowFilterProxy):
     """Case-insensitive text over every column; finished (finalised) goals only on request."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.show_finished = False
-        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.setFilterKeyColumn(-1)
-        self.setSortRole(SORT_ROLE)
-        self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
 
     def set_show_finished(self, show: bool) -> None:
-        if show == self.show_finished:
-            return
-        if hasattr(self, "beginFilterChange"):  # Qt 6.10+; invalidateRowsFilter is deprecated
-            self.beginFilterChange()
-            self.show_finished = show
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            self.show_finished = show
-            self.invalidateRowsFilter()
+        if show != self.show_finished:
+            self.refilter(lambda: setattr(self, "show_finished", show))
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()

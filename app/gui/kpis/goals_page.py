@@ -22,26 +22,21 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, Qt, Slot
+from PySide6.QtCore import QByteArray, QModelIndex, Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSplitter,
-    QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from app.domain.errors import PermissionDenied
-from app.gui import events
+from app.gui import events, table_page
 from app.gui.context import AppContext
 from app.gui.form_fields import sentence
 from app.gui.kpis.activity_dialog import ActivityDialog
@@ -210,11 +205,9 @@ class GoalsPage(BackgroundPage):
         summary_layout.addWidget(self.chart_holder, 1)
 
         # -- the goals -------------------------------------------------------------------------
-        self.filter_edit = QLineEdit()
-        self.filter_edit.setObjectName("goalsFilter")
-        self.filter_edit.setPlaceholderText("Filter by owner, goal, period or status (Ctrl+F)")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.textChanged.connect(self._filter)
+        self.filter_edit = table_page.make_filter_edit(
+            "goalsFilter", "Filter by owner, goal, period or status (Ctrl+F)", self._filter
+        )
         self.finished_check = QCheckBox("Show &finished")
         self.finished_check.setObjectName("showFinished")
         self.finished_check.setToolTip("Also show goals whose period has ended (final)")
@@ -222,39 +215,23 @@ class GoalsPage(BackgroundPage):
         self.finished_check.setChecked(bool(qs.value(f"{SETTINGS}/show_finished", False, bool)))
         self.proxy.set_show_finished(self.finished_check.isChecked())
         self.finished_check.toggled.connect(self._show_finished)
-        self.count_label = QLabel()
-        self.count_label.setObjectName("countLabel")
-        self.count_label.setProperty("role", "hint")
-        QShortcut(QKeySequence.StandardKey.Find, self, self._focus_filter)
+        self.count_label = table_page.make_count_label()
+        table_page.add_find_shortcut(self, self._focus_filter)
         QShortcut(QKeySequence.StandardKey.New, self, self.new_goal)
 
-        self.table = QTableView()
-        self.table.setObjectName("goalsTable")
-        self.table.setModel(self.proxy)
+        self.table = table_page.make_table(
+            "goalsTable",
+            self.proxy,
+            COL_PERIOD,
+            self.fontMetrics(),
+            Qt.SortOrder.DescendingOrder,
+        )
         self.table.setItemDelegateForColumn(COL_PROGRESS, ProgressDelegate(self.table))
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(COL_PERIOD, Qt.SortOrder.DescendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
         self.table.activated.connect(self.edit_index)  # Enter, or a double-click
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
 
-        self.empty_label = QLabel()
-        self.empty_label.setObjectName("emptyState")
-        self.empty_label.setProperty("role", "hint")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.body = QStackedWidget()
-        self.body.addWidget(self.table)
-        self.body.addWidget(self.empty_label)
+        self.empty_label = table_page.make_empty_label()
+        self.body = table_page.make_body(self.table, self.empty_label)
 
         goals = QWidget()
         bar = QHBoxLayout()
@@ -338,12 +315,9 @@ class GoalsPage(BackgroundPage):
         self.model.set_goals(result.rows, result.currency)
         if result.rows and not self._columns_sized:
             self._columns_sized = True  # once, to the first data; then the person's widths
-            self.table.resizeColumnsToContents()
-            header = self.table.horizontalHeader()
+            table_page.fit_columns(self.table, MAX_COLUMN_WIDTH)
+            header = self.table.horizontalHeader()  # the bar needs room (170 < the cap)
             header.resizeSection(COL_PROGRESS, max(header.sectionSize(COL_PROGRESS), 170))
-            for column in range(self.model.columnCount()):
-                if header.sectionSize(column) > MAX_COLUMN_WIDTH:
-                    header.resizeSection(column, MAX_COLUMN_WIDTH)
         if keep is not None:
             row = self.model.row_of_id(keep)
             goal = self.model.rows()[row] if row >= 0 else None
@@ -445,8 +419,7 @@ class GoalsPage(BackgroundPage):
 
     @Slot()
     def _focus_filter(self) -> None:
-        self.filter_edit.setFocus()
-        self.filter_edit.selectAll()
+        table_page.focus_filter(self.filter_edit)
 
     @Slot(str)
     def _filter(self, text: str) -> None:
@@ -475,8 +448,7 @@ class GoalsPage(BackgroundPage):
         elif loaded is None:
             empty = "Reading goals…"
         else:
-            noun = "goal" if total == 1 else "goals"
-            count = f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}"
+            count = table_page.count_text(shown, total, "goal", "goals")
             text = self.filter_edit.text().strip()
             if total == 0:
                 empty = (
@@ -491,11 +463,7 @@ class GoalsPage(BackgroundPage):
             else:
                 empty = None
         self.count_label.setText(count)
-        if empty is None:
-            self.body.setCurrentWidget(self.table)
-        else:
-            self.empty_label.setText(empty)
-            self.body.setCurrentWidget(self.empty_label)
+        table_page.show_empty(self.body, self.table, self.empty_label, empty)
 
     def _update_buttons(self) -> None:
         loaded = self._loaded
@@ -542,19 +510,7 @@ class GoalsPage(BackgroundPage):
         return None if row is None else row.id
 
     def select_id(self, goal_id: int) -> bool:
-        row = self.model.row_of_id(goal_id)
-        if row < 0:
-            return False
-        index = self.proxy.mapFromSource(self.model.index(row, 0))
-        if not index.isValid():
-            return False
-        self.table.selectionModel().setCurrentIndex(
-            index,
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
-        self.table.scrollTo(index)
-        return True
+        return table_page.select_row(self.table, self.proxy, self.model.row_of_id(goal_id))
 
     @Slot()
     def _selection_changed(self) -> None:

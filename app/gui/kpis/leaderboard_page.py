@@ -59,6 +59,7 @@ from app.gui.kpis.leaderboard_models import (
 )
 from app.gui.page_loading import BackgroundPage, BackgroundRead
 from app.gui.pages import page
+from app.gui.table_page import make_empty_label
 from app.services.kpis.access import kpi_scope
 from app.services.kpis.achievements import BadgeRule, Earned, list_rules, timeline
 from app.services.kpis.assignments import assignable_people
@@ -179,15 +180,6 @@ def _caption(text: str) -> QLabel:
     return label
 
 
-def _empty_label(name: str) -> QLabel:
-    label = QLabel()
-    label.setObjectName(name)
-    label.setProperty("role", "hint")
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setWordWrap(True)
-    return label
-
-
 def _table(name: str) -> QTableView:
     table = QTableView()
     table.setObjectName(name)
@@ -218,7 +210,7 @@ class BoardPanel(QFrame):
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_VALUE, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setAccessibleName(f"Leaderboard by {BOARD_TITLES[board]}")
-        self.empty_label = _empty_label("emptyState")
+        self.empty_label = make_empty_label()
         self.stack = QStackedWidget()
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.empty_label)
@@ -319,7 +311,7 @@ class LeaderboardPage(BackgroundPage):
         self.teams_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.teams_view.setFrameShape(QFrame.Shape.NoFrame)
         self.teams_view.setAccessibleName("Team performance cards")
-        self.teams_empty = _empty_label("teamsEmpty")
+        self.teams_empty = make_empty_label("teamsEmpty")
         self.teams_stack = QStackedWidget()
         self.teams_stack.addWidget(self.teams_view)
         self.teams_stack.addWidget(self.teams_empty)
@@ -335,7 +327,7 @@ class LeaderboardPage(BackgroundPage):
         self.timeline_table.setModel(self.timeline_model)
         self.timeline_table.setAlternatingRowColors(True)
         self.timeline_table.horizontalHeader().setStretchLastSection(True)
-        self.timeline_empty = _empty_label("timelineEmpty")
+        self.timeline_empty = make_empty_label("timelineEmpty")
         self.timeline_stack = QStackedWidget()
         self.timeline_stack.addWidget(self.timeline_table)
         self.timeline_stack.addWidget(self.timeline_empty)
@@ -359,7 +351,7 @@ class LeaderboardPage(BackgroundPage):
         self.rules_table.horizontalHeader().setStretchLastSection(True)
         self.rules_table.activated.connect(self.edit_rule_index)
         self.rules_table.selectionModel().selectionChanged.connect(self._update_buttons)
-        self.rules_empty = _empty_label("rulesEmpty")
+        self.rules_empty = make_empty_label("rulesEmpty")
         self.rules_stack = QStackedWidget()
         self.rules_stack.addWidget(self.rules_table)
         self.rules_stack.addWidget(self.rules_empty)

@@ -25,20 +25,26 @@ from app.domain.enums import NotificationType
 from app.domain.errors import PermissionDenied
 from app.services.database import Database
 from app.services.demo import generate
-from app.services.importing import ImportFailed, ImportResult, import_file, kind_names
-from app.services.importing.kinds import users as users_kind
+from app.services.importing import import_file, kind_names
 from app.services.kpis.activities import activities_of, enter_activities
 from app.services.kpis.goals import save_goal
+from tests.services.kpis.importing import (  # noqa: F401 - no_login_roles: the autouse fixture
+    ADMIN,
+    ANN,
+    AS_OF,
+    BEN,
+    CARA,
+    MANAGER,
+    SAMPLES,
+    failure,
+    load,
+    no_login_roles,
+    reason,
+    user_id,
+    where,
+    write,
+)
 
-ROOT = Path(__file__).resolve().parents[3]
-SAMPLES = ROOT / "resources" / "samples"
-AS_OF = dt.date(2025, 6, 15)
-
-MANAGER = "priya.shah@example.com"
-ANN = "ann.lee@example.com"
-BEN = "ben.ortiz@example.com"
-CARA = "cara.kim@example.com"
-ADMIN = "erin.fox@example.com"
 GONE = "gone@example.com"
 
 GOAL_HEADER = (
@@ -49,43 +55,6 @@ ACTIVITY_HEADER = "user_email,activity_type,period_type,period_start,count"
 
 GoalKey = tuple[str, str, str, dt.date]
 ActivityKey = tuple[str, str, str, dt.date]
-
-
-@pytest.fixture(autouse=True)
-def no_login_roles(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The sample users get no server-wide login roles in these tests."""
-    monkeypatch.setattr(users_kind, "find_ensure_db_roles", lambda: None)
-
-
-def write(tmp_path: Path, header: str, *lines: str, name: str = "f.csv") -> Path:
-    path = tmp_path / name
-    path.write_text("\n".join((header, *lines)) + "\n", encoding="utf-8")
-    return path
-
-
-def load(db: Database, kind: str, path: Path, acting: str | None = None) -> ImportResult:
-    return import_file(db, kind, path, label=path.name, as_of=AS_OF, acting=acting)
-
-
-def failure(db: Database, kind: str, path: Path, acting: str | None = None) -> ImportFailed:
-    with pytest.raises(ImportFailed) as info:
-        load(db, kind, path, acting)
-    return info.value
-
-
-def where(exc: ImportFailed) -> list[tuple[int | None, str | None]]:
-    return [(e.row, e.column) for e in exc.errors]
-
-
-def reason(exc: ImportFailed, row: int | None, column: str | None) -> str:
-    found = [e.reason for e in exc.errors if (e.row, e.column) == (row, column)]
-    assert len(found) == 1, (row, column, exc.errors)
-    return found[0]
-
-
-def user_id(db: Database, email: str) -> int:
-    with db.read() as s:
-        return int(s.scalars(sa.select(User.id).where(User.email == email)).one())
 
 
 def goals(db: Database) -> dict[GoalKey, Goal]:
