@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QListView,
@@ -68,9 +68,12 @@ class MainWindow(QMainWindow):
         self.navigation.setModel(self.page_model)
         self.navigation.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
         # Wide enough for the longest page title beside its icon (and a scroll bar).
-        widest = max((self.navigation.fontMetrics().horizontalAdvance(s.title) for s in specs),
-                     default=0)  # fmt: skip
-        self.navigation.setMinimumWidth(max(150, widest + 64))
+        # (the stylesheet draws it at 11 pt, app/gui/theme.py).
+        nav_font = QFont(self.navigation.font())
+        nav_font.setPointSizeF(11)
+        metrics = QFontMetrics(nav_font)
+        widest = max((metrics.horizontalAdvance(s.title) for s in specs), default=0)
+        self.navigation.setMinimumWidth(max(150, widest + 84))
         self.navigation.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.navigation.selectionModel().currentRowChanged.connect(self._on_nav_row)
 
