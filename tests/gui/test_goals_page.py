@@ -269,7 +269,7 @@ def _shown(page: GoalsPage) -> dict[int, list[str]]:
 
 def test_the_page_registers_itself(qtbot, ctx: AppContext) -> None:
     spec = next(s for s in PAGES if s.key == "goals")
-    assert (spec.title, spec.order, spec.icon) == ("Goals", 136, "dashboard")
+    assert (spec.title, spec.order, spec.icon) == ("Goals", 182, "dashboard")
     page = spec.build(ctx)
     qtbot.addWidget(page)
     assert isinstance(page, GoalsPage)

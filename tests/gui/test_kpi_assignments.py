@@ -216,7 +216,7 @@ def _say(ctx: AppContext) -> list[str]:
 
 def test_the_page_registers_itself(qtbot, ctx: AppContext) -> None:
     spec = next(s for s in PAGES if s.key == "kpi_assignments")
-    assert (spec.title, spec.order, spec.icon) == ("KPI assignments", 132, "people")
+    assert (spec.title, spec.order, spec.icon) == ("KPI assignments", 186, "people")
     page = spec.build(ctx)
     qtbot.addWidget(page)
     assert isinstance(page, AssignmentsPage)

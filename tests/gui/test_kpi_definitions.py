@@ -178,7 +178,7 @@ def choose(combo, value: str) -> None:
 
 def test_the_page_is_registered() -> None:
     spec = next(s for s in PAGES.specs() if s.key == "kpi_definitions")
-    assert (spec.title, spec.order, spec.icon) == ("KPI definitions", 130, "dashboard")
+    assert (spec.title, spec.order, spec.icon) == ("KPI definitions", 185, "dashboard")
     assert spec.build is page_module.build_kpi_definitions_page
 
 

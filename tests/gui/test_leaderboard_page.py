@@ -295,7 +295,7 @@ def board(page: LeaderboardPage, key: str, column: int, role: Any = None) -> lis
 
 def test_the_page_registers_itself(qtbot, ctx: AppContext) -> None:
     spec = next(s for s in PAGES if s.key == "leaderboard")
-    assert (spec.title, spec.order, spec.icon) == ("Leaderboard", 137, "people")
+    assert (spec.title, spec.order, spec.icon) == ("Leaderboard", 183, "people")
     page = spec.build(ctx)
     qtbot.addWidget(page)
     assert isinstance(page, LeaderboardPage)

@@ -283,6 +283,12 @@ def test_the_record_pages_follow_people_in_the_navigation(
     start = keys.index("leads")
     assert keys[start : start + 5] == records
     assert keys.index("people") > keys.index("escrows")
+    # The KPI and goal pages come together, after the records and the rent roll.
+    kpi_pages = ["my_kpis", "team_view", "goals", "leaderboard", "kpi_definitions",
+                 "kpi_assignments"]  # fmt: skip
+    first = keys.index("my_kpis")
+    assert keys[first : first + 6] == kpi_pages
+    assert first > keys.index("buy_boxes")
 
 
 def test_leads_page_lists_sorts_and_filters(

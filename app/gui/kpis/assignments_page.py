@@ -557,7 +557,7 @@ class AssignmentsPage(BackgroundPage):
         )
 
 
-@page("kpi_assignments", "KPI assignments", order=132, icon="people",
+@page("kpi_assignments", "KPI assignments", order=186, icon="people",
       tooltip="Who has which KPI, with targets, weights and the values entered")  # fmt: skip
 def build_kpi_assignments_page(ctx: AppContext) -> QWidget:
     return AssignmentsPage(ctx)

@@ -388,7 +388,7 @@ class KpiDefinitionsPage(BackgroundPage):
 @page(
     "kpi_definitions",
     "KPI definitions",
-    order=130,
+    order=185,
     icon="dashboard",
     tooltip="What each KPI measures and how it is computed",
 )

@@ -587,7 +587,7 @@ class GoalsPage(BackgroundPage):
         return dialog
 
 
-@page("goals", "Goals", order=136, icon="dashboard",
+@page("goals", "Goals", order=182, icon="dashboard",
       tooltip="Sales this month, badges, and goals with their progress")  # fmt: skip
 def build_goals_page(ctx: AppContext) -> QWidget:
     return GoalsPage(ctx)

@@ -742,7 +742,7 @@ def _date_setting(value: object) -> dt.date | None:
         return None
 
 
-@page("leaderboard", "Leaderboard", order=137, icon="people",
+@page("leaderboard", "Leaderboard", order=183, icon="people",
       tooltip="Who leads by revenue, orders and conversion; team cards and badges")  # fmt: skip
 def build_leaderboard_page(ctx: AppContext) -> QWidget:
     return LeaderboardPage(ctx)

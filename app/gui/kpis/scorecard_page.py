@@ -151,6 +151,6 @@ class ScorecardPage(ScorecardBase):
         self.export_button.setEnabled(has_cards and not self.is_loading())
 
 
-@page("my_kpis", "My KPIs", order=128, icon="dashboard", tooltip="Your KPIs and overall score")
+@page("my_kpis", "My KPIs", order=180, icon="dashboard", tooltip="Your KPIs and overall score")
 def build_scorecard_page(ctx: AppContext) -> QWidget:
     return ScorecardPage(ctx)

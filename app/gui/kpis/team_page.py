@@ -275,6 +275,6 @@ class TeamPage(ScorecardBase):
         self.export_button.setEnabled(has and not self.is_loading())
 
 
-@page("team_view", "Team view", order=129, icon="people", tooltip="Your team's KPI scores")
+@page("team_view", "Team view", order=181, icon="people", tooltip="Your team's KPI scores")
 def build_team_page(ctx: AppContext) -> QWidget:
     return TeamPage(ctx)
