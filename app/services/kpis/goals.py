@@ -13,7 +13,9 @@ Rules where SPEC.md is silent (also in docs/rules.md):
 - reaching 100 % (the status becoming ``achieved``) notifies the person and their team's
   manager, or a team goal's manager and members (alerts.py), once;
 - only the manager of the person's (or the team's) team, or an admin, sets goals; the
-  target is more than 0.
+  target is more than 0;
+- one goal per (person or team, goal type, period type, period): a second is refused (the
+  import refuses it too).
 """
 
 from __future__ import annotations
@@ -386,6 +388,22 @@ def save_goal(
             if errors or start is None or target is None:
                 raise GoalError(errors)
             p = period_of(PeriodType(period), start)
+            twin = s.scalar(
+                sa.select(Goal.id).where(
+                    Goal.user_id.is_(None) if user_id is None else Goal.user_id == user_id,
+                    Goal.team_id.is_(None) if team_id is None else Goal.team_id == team_id,
+                    Goal.goal_type == kind,
+                    Goal.period_type == period,
+                    Goal.period_start == p.start,
+                    Goal.id != (goal_id or 0),
+                )
+            )
+            if twin is not None:
+                label = GOAL_LABELS[kind].lower()
+                raise GoalError(
+                    {"period_start": f"there is a {label} goal for this period already; "
+                     "edit that one"}
+                )  # fmt: skip
             g = existing or Goal(user_id=user_id, team_id=team_id, current_value=Decimal(0))
             if existing is not None and version is not None and existing.version != version:
                 raise _conflict()

@@ -317,6 +317,22 @@ def test_save_goal_refuses_a_target_of_0_or_less_and_bad_fields(office: Office) 
     assert office.shop.count(Goal) == 0
 
 
+def test_a_second_goal_for_the_same_person_type_and_period_is_refused(office: Office) -> None:
+    mia = office.email(office.mia)
+    first = save_goal(office.db, form(office), acting=mia, today=TODAY)
+    with pytest.raises(GoalError) as caught:
+        save_goal(office.db, form(office, period_start="2025-10-01"), acting=mia, today=TODAY)
+    assert caught.value.errors == {
+        "period_start": "there is a revenue goal for this period already; edit that one"
+    }
+    # Another type, another period, or the goal itself (an edit) is fine.
+    save_goal(office.db, form(office, goal_type="orders"), acting=mia, today=TODAY)
+    save_goal(office.db, form(office, period_start="2025-11-02"), acting=mia, today=TODAY)
+    version = next(g.version for g in list_goals(office.db, acting=mia) if g.id == first)
+    save_goal(office.db, form(office, target_value="9000"), first, version, mia, TODAY)
+    assert office.shop.count(Goal) == 3
+
+
 def test_only_the_teams_manager_or_an_admin_sets_goals(office: Office) -> None:
     for who in (office.ann, office.bo, office.sam):
         with pytest.raises(PermissionDenied):
