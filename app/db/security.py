@@ -594,6 +594,9 @@ LATER_FUNCTIONS: dict[str, tuple[bool, bool]] = {
     "perfdesk_queue_deliveries": (False, False),
     # 0008: does the caller see this deal (the audit entries' policy)?
     "perfdesk_sees_deal": (False, True),
+    # 0012: ROI's lead counts by source (``ANALYTICS_FUNCTIONS``).
+    "perfdesk_lead_source_counts_for": (True, True),
+    "perfdesk_lead_source_counts": (False, True),
 }
 
 #: 0008's function (created by that migration, not by 0004's ``upgrade_statements``).
@@ -669,6 +672,69 @@ GOAL_POLICIES: tuple[Policy, ...] = (
 )
 GOAL_RLS_TABLES: tuple[str, ...] = tuple(dict.fromkeys(p.table for p in GOAL_POLICIES))
 GOAL_GRANTS: Grants = (("achievement_definitions", ("INSERT", "UPDATE", "DELETE"), ("admin",)),)
+
+
+#: Lead-source spend and benchmarks (migration 0012). Spend bought for one agent is read by
+#: whoever sees that agent's records; office-wide spend (no agent) by every login. Brokers and
+#: admins enter office-wide spend; brokers, managers and admins enter an agent's they see.
+#: Benchmarks have no row-level security (reference figures every login reads); the grant is
+#: the whole rule: admins, brokers and managers import them.
+_SPEND_WRITERS = ("broker", "manager", "admin")
+_SPEND_READ = f"agent_id IS NULL OR {seen('agent_id')}"
+_SPEND_WRITE = (
+    f"(agent_id IS NULL AND {role_in('broker', 'admin')}) "
+    f"OR (agent_id IS NOT NULL AND {role_in(*_SPEND_WRITERS)} AND {seen('agent_id')})"
+)
+ANALYTICS_POLICIES: tuple[Policy, ...] = _split(
+    "lead_source_costs",
+    _SPEND_READ,
+    _SPEND_WRITE,
+    "office-wide: every login; an agent's: whoever sees the agent's records",
+    "office-wide: broker, admin; an agent's: their broker, their team's manager, admin",
+)
+ANALYTICS_RLS_TABLES: tuple[str, ...] = ("lead_source_costs",)
+ANALYTICS_GRANTS: Grants = (
+    ("lead_source_costs", ("INSERT", "UPDATE", "DELETE"), _SPEND_WRITERS),
+    ("benchmarks", ("INSERT", "UPDATE", "DELETE"), ("broker", "manager", "admin")),
+)
+_SOURCE_COLUMNS = "owner_id integer, source text, total bigint, converted bigint"
+#: ROI by lead source (issue 7): leads created within the period per owner and source, for the
+#: owners the login may count (as the agent report); other people's private leads never count,
+#: the caller's own do. ``source`` is the lead's, trimmed; empty or missing is NULL.
+LEAD_SOURCE_COUNTS_FOR = Function(
+    "perfdesk_lead_source_counts_for(text, timestamptz, timestamptz)",
+    f"TABLE({_SOURCE_COLUMNS})",
+    "plpgsql",
+    """
+    #variable_conflict use_column
+    DECLARE
+      owners integer[];
+      me integer;
+    BEGIN
+      PERFORM public.perfdesk_assert_caller(login);
+      owners := ARRAY(SELECT public.perfdesk_counted_owners_of(login));
+      me := public.perfdesk_person_id(login);
+      RETURN QUERY
+        SELECT l.owner_id, NULLIF(btrim(l.source), '')::text, count(*),
+               count(*) FILTER (WHERE l.status = 'converted')
+        FROM public.leads l
+        WHERE l.created_at >= period_start AND l.created_at < period_end
+          AND l.owner_id = ANY (owners) AND (NOT l.is_private OR l.owner_id = me)
+        GROUP BY l.owner_id, NULLIF(btrim(l.source), '');
+    END
+    """,
+    definer=True,
+    params=f"login text, {_PERIOD}",
+)
+LEAD_SOURCE_COUNTS = Function(
+    "perfdesk_lead_source_counts(timestamptz, timestamptz)",
+    f"TABLE({_SOURCE_COLUMNS})",
+    "sql",
+    f"SELECT * FROM public.perfdesk_lead_source_counts_for({_CALLER}, period_start, period_end)",
+    definer=False,
+    params=_PERIOD,
+)
+ANALYTICS_FUNCTIONS: tuple[Function, ...] = (LEAD_SOURCE_COUNTS_FOR, LEAD_SOURCE_COUNTS)
 
 
 # ---------------------------------------------------------------------------- migration

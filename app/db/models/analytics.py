@@ -36,6 +36,12 @@ class AgentPerformanceSnapshot(Base):
     conversion_rate: Mapped[Decimal | None] = mapped_column(ScaledDecimal(7, 2))
     confirmed_commission_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
     disputed_commission_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    # Kept as columns (0012) so a team's or the office's trend sums in SQL: the closed-lost
+    # count (conversion), the closed-won volume and the cycle days summed over the won deals
+    # (the mean cycle of several agents is Σ days / Σ won, not a mean of means).
+    deals_closed_lost: Mapped[int] = mapped_column(sa.Integer, default=0)
+    closed_won_volume: Mapped[Decimal] = mapped_column(Money(), default=Decimal(0))
+    cycle_days_total: Mapped[int] = mapped_column(sa.Integer, default=0)
     ratios: Mapped[dict[str, Any]] = mapped_column(JSON_DOC, default=dict)
     computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

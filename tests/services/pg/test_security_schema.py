@@ -24,7 +24,6 @@ OPEN_TABLES = {
     "buy_boxes",
     "buyers",
     "job_runs",
-    "lead_source_costs",
 }
 
 
@@ -41,7 +40,10 @@ def test_rls_is_enabled_not_forced_on_every_restricted_table(pg_db: Database) ->
     )
     enabled = {name for name, on, _ in rows if on}
     assert enabled == (
-        set(security.RLS_TABLES) | set(security.LATER_RLS_TABLES) | set(security.GOAL_RLS_TABLES)
+        set(security.RLS_TABLES)
+        | set(security.LATER_RLS_TABLES)
+        | set(security.GOAL_RLS_TABLES)
+        | set(security.ANALYTICS_RLS_TABLES)
     )
     assert not any(forced for _, _, forced in rows)  # the table owner is unaffected
     assert {name for name, *_ in rows} == enabled | OPEN_TABLES
@@ -55,7 +57,12 @@ def test_policies_key_on_current_user_never_on_a_session_setting(pg_db: Database
     )
     assert {(t, p) for t, p, *_ in rows} == {
         (p.table, p.name)
-        for p in (*security.POLICIES, *security.LATER_POLICIES, *security.GOAL_POLICIES)
+        for p in (
+            *security.POLICIES,
+            *security.LATER_POLICIES,
+            *security.GOAL_POLICIES,
+            *security.ANALYTICS_POLICIES,
+        )
     }
     for _table, _name, roles, qual, check in rows:
         assert roles == [security.USERS]
@@ -164,5 +171,10 @@ def test_downgrade_removes_it_all_and_upgrade_restores_it(pg_db: Database) -> No
     assert schema.prepare(pg_db).state == "upgraded"
     schema.check_drift(pg_db)
     assert _rows(pg_db, "SELECT count(*) FROM pg_policies WHERE schemaname = 'public'") == [
-        (len(security.POLICIES) + len(security.LATER_POLICIES) + len(security.GOAL_POLICIES),)
+        (
+            len(security.POLICIES)
+            + len(security.LATER_POLICIES)
+            + len(security.GOAL_POLICIES)
+            + len(security.ANALYTICS_POLICIES),
+        )
     ]
