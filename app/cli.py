@@ -126,6 +126,17 @@ def _period_options(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def _range_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--from", dest="range_from", metavar="YYYY-MM-DD", type=_iso_date, default=None,
+        help="the first day of the range",
+    )  # fmt: skip
+    parser.add_argument(
+        "--to", dest="range_to", metavar="YYYY-MM-DD", type=_iso_date, default=None,
+        help="the last day of the range (default: --as-of)",
+    )  # fmt: skip
+
+
 def _json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON (SPEC §12) on stdout")
 
@@ -197,6 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="kpis: measure the N newest whole periods of each type (default 1, at most 36)",
+    )
+    jobs_run.add_argument(
+        "--days",
+        metavar="N",
+        type=int,
+        default=None,
+        help="snapshots: store the N days ending --as-of (a backfill; default 1, at most 400)",
     )
 
     deal = command("deal", "work with deals on the pipeline board")
@@ -328,6 +346,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _period_options(board)
     _json_option(board)
+    snapshots = report_command(
+        "snapshots",
+        "the stored daily performance snapshots per agent and day",
+        "Each agent's stored snapshot (SPEC §10) for every day of the range, as the "
+        "acting person (--as) may see them; `jobs run snapshots` stores them. Default range: "
+        "the 30 days ending --as-of.",
+    )
+    snapshots.add_argument("--agent", metavar="EMAIL", default=None, help="only this agent's")
+    _range_options(snapshots)
+    _json_option(snapshots)
+    roi = report_command(
+        "roi",
+        "ROI by lead source: cost, leads, closed deals and commission earned",
+        "Per lead source over the range: what it cost (monthly spend shared by days), "
+        "the leads and closed-won deals it brought, the commission earned on them, cost per "
+        "lead, per closed deal and commission per dollar spent; and the same per agent. As the "
+        "acting person (--as) may see them. Default range: the 30 days ending --as-of.",
+    )
+    _range_options(roi)
+    _json_option(roi)
     return parser
 
 
@@ -563,6 +601,12 @@ def cmd_jobs_run(s: CommandContext) -> int:
         if not 1 <= s.args.periods <= 36:
             raise UsageError("--periods must be from 1 to 36")
         options["kpis"] = {"periods": s.args.periods}
+    if s.args.days is not None:
+        from app.services.analytics.snapshots import MAX_DAYS
+
+        if not 1 <= s.args.days <= MAX_DAYS:
+            raise UsageError(f"--days must be from 1 to {MAX_DAYS}")
+        options["snapshots"] = {"days": s.args.days}
     db = s.database()
     results = run_jobs(db, s.args.names, _today(s), JobTrigger.CLI, options)
     for line in describe(results):
@@ -802,6 +846,61 @@ def cmd_report_leaderboard(s: CommandContext) -> int:
     return EXIT_OK
 
 
+def _report_range(s: CommandContext, days: int = 30) -> tuple[dt.date, dt.date]:
+    """``--from``/``--to``; by default the ``days`` days ending ``--to`` (else --as-of)."""
+    end = s.args.range_to or _today(s)
+    start = s.args.range_from or end - dt.timedelta(days=days - 1)
+    if end < start:
+        raise UsageError("--to is before --from")
+    return start, end
+
+
+def cmd_report_snapshots(s: CommandContext) -> int:
+    from app.services.analytics.snapshot_report import snapshot_lines, snapshots_json
+
+    start, end = _report_range(s)
+    lines = snapshot_lines(
+        s.database(), start, end, agent_email=s.args.agent, acting=s.args.acting_email
+    )
+    if s.args.json:
+        _print_json(snapshots_json(lines))
+        return EXIT_OK
+    print(f"Snapshots from {start.isoformat()} to {end.isoformat()}")
+    for line in lines:
+        v = line.values
+        conversion = v["conversion_rate"]
+        print(
+            f"{line.email:<32} {line.as_of_date}  open {v['deals_open']:>4}  "
+            f"weighted {v['weighted_pipeline_value']:>14,.2f}  won {v['deals_closed_won']:>5}  "
+            f"conversion {'—' if conversion is None else f'{conversion:.1f}%'}"
+        )
+    if not lines:
+        print("No snapshots in this range (run `jobs run snapshots --days N` to store them).")
+    return EXIT_OK
+
+
+def cmd_report_roi(s: CommandContext) -> int:
+    from app.services.analytics.roi import roi_json, roi_report
+
+    start, end = _report_range(s)
+    report = roi_report(s.database(), start, end, acting=s.args.acting_email)
+    data = roi_json(report)
+    if s.args.json:
+        _print_json(data)
+        return EXIT_OK
+    print(f"ROI by lead source from {start.isoformat()} to {end.isoformat()} ({data['currency']})")
+    for row in data["sources"]:
+        per = row["commission_per_dollar"]
+        print(
+            f"  {row['source']:<24} cost {row['cost']:>12}  leads {row['leads']:>7}  "
+            f"closed {row['closed']:>5}  commission {row['commission']:>12}  "
+            f"per $1 {'—' if per is None else f'{per:.2f}'}"
+        )
+    if not data["sources"]:
+        print("  No lead-source cost, leads or closed deals in this range.")
+    return EXIT_OK
+
+
 def cmd_deal_move(s: CommandContext) -> int:
     from app.services.pipeline.moves import move_deal_by_ref
 
@@ -835,6 +934,8 @@ COMMANDS: dict[str, Callable[[CommandContext], int]] = {
     "report kpis": cmd_report_kpis,
     "report goals": cmd_report_goals,
     "report leaderboard": cmd_report_leaderboard,
+    "report snapshots": cmd_report_snapshots,
+    "report roi": cmd_report_roi,
     "jobs run": cmd_jobs_run,
     "deal move": cmd_deal_move,
     "audit verify": cmd_audit_verify,

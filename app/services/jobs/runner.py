@@ -51,6 +51,10 @@ class JobContext:
     #: The database the job runs on (for work on a connection of its own, such as the
     #: read-only KPI queries).
     database: Database | None = None
+    #: Told (done, total, what) as a long job goes (the window's progress bar); may be None.
+    progress: Callable[[int, int, str], None] | None = None
+    #: Asked between steps of a long job; True: stop, the job fails and writes nothing.
+    cancelled: Callable[[], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -84,7 +88,7 @@ def register(job: Job) -> Job:
 def _load_builtin_jobs() -> None:
     # Imported here: each job module registers itself, and imports this module.
     from app.services.delivery import run as _deliveries  # noqa: F401
-    from app.services.jobs import agent_kpis, feedback, kpis, sales_goals  # noqa: F401
+    from app.services.jobs import agent_kpis, feedback, kpis, sales_goals, snapshots  # noqa: F401
 
 
 def registered_jobs() -> dict[str, Job]:
@@ -121,13 +125,16 @@ def run_jobs(
     triggered_by: JobTrigger = JobTrigger.CLI,
     options: Mapping[str, Mapping[str, Any]] | None = None,
     started_at: dt.datetime | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> list[JobResult]:
     """Run the named jobs (None or empty: every registered job) in registry order.
 
     ``as_of`` defaults to today's date in UTC. ``options`` maps a job's name to its keyword
     options (e.g. ``{"agent-kpis": {"backfill_months": 3}}``). ``started_at`` is the start the
     log records (default: the clock when each job starts); the scheduler passes the time it
-    decided at, so a run's slot and its ``as_of`` always agree, even across midnight. Raises
+    decided at, so a run's slot and its ``as_of`` always agree, even across midnight.
+    ``progress`` and ``cancelled`` are handed to the jobs that report progress (snapshots). Raises
     ValidationError, before running anything, for a name that is not registered.
     """
     jobs = registered_jobs()
@@ -142,7 +149,7 @@ def run_jobs(
         _run_one(
             db,
             job,
-            JobContext(day, db.dialect, every.get(job.name, {}), db),
+            JobContext(day, db.dialect, every.get(job.name, {}), db, progress, cancelled),
             triggered_by,
             started_at,
         )

@@ -119,6 +119,14 @@ SCHEDULE: tuple[ScheduledJob, ...] = (
         retry_after=dt.timedelta(minutes=30),
         cron="20 5 * * *",
     ),
+    # Yesterday's snapshots, final now the day is over, and today's so far (SPEC §10).
+    ScheduledJob(
+        "snapshots",
+        every=dt.timedelta(days=1),
+        retry_after=dt.timedelta(minutes=30),
+        cron="30 5 * * *",
+        options={"days": 2},
+    ),
     ScheduledJob(
         "deliveries",
         every=dt.timedelta(minutes=1),

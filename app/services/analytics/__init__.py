@@ -1,0 +1,1 @@
+"""Analytics: daily performance snapshots, ROI by lead source, benchmarks (SPEC §10)."""
