@@ -62,7 +62,7 @@ def explain(exc: BaseException, where: str) -> str:
         return f"The server at {where} asks for a password and none was given."
     if "does not exist" in low and "database" in low:
         return f"The database in {where} does not exist on the server."
-    if "role" in low and "does not exist" in low:
+    if 'role "' in low and "does not exist" in low:
         return f"The user in {where} does not exist on the server."
     if (
         "connection refused" in low

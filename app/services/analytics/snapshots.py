@@ -78,9 +78,7 @@ def snapshot_agents(s: Session, dialect: str) -> list[int]:
         from app.services.jobs.runner import person_login
 
         if person_login(s, dialect) is not None:
-            seen = sa.select(sa.column("o", sa.Integer)).select_from(
-                sa.func.perfdesk_visible_owners().table_valued(sa.column("o", sa.Integer))
-            )
+            seen = sa.select(sa.func.public.perfdesk_visible_owners())
             stmt = stmt.where(User.id.in_(seen))
     return list(s.scalars(stmt.order_by(User.id)))
 
