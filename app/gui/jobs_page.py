@@ -42,7 +42,7 @@ STATUS_COLORS = {
     JobStatus.RUNNING.value: "#1a5fb4",
 }
 #: Jobs a person may start from here (the others run on their own).
-RUNNABLE = ("kpis", "goals", "achievements", "agent-kpis", "feedback")
+RUNNABLE = ("kpis", "goals", "achievements", "agent-kpis", "feedback", "snapshots")
 ALL = ""
 #: While shown, the log is read again this often (other workstations write to it too).
 POLL_MS = 30_000
@@ -91,9 +91,17 @@ class RunsModel(QAbstractTableModel):
         return None
 
 
-def run_now(db: Database, name: str) -> list[str]:
-    """Runs on a worker: the job as of today (UTC); the log lines it gives."""
-    results = run_jobs(db, [name], dt.datetime.now(dt.UTC).date(), JobTrigger.WINDOW)
+def run_now(db: Database, name: str, progress: Any, cancelled: Any) -> list[str]:
+    """Runs on a worker: the job as of today (UTC); the log lines it gives. Jobs that report
+    progress (snapshots) show it in the status bar."""
+    results = run_jobs(
+        db,
+        [name],
+        dt.datetime.now(dt.UTC).date(),
+        JobTrigger.WINDOW,
+        progress=progress,
+        cancelled=cancelled,
+    )
     return describe(results)
 
 
@@ -220,7 +228,7 @@ class JobsPage(BackgroundPage):
 
     def _ran(self, lines: list[str]) -> None:
         self.ctx.events.say("; ".join(lines))
-        for kind in ("jobs", "kpi_measurements", "goals", "achievements"):
+        for kind in ("jobs", "kpi_measurements", "goals", "achievements", "snapshots"):
             self.ctx.events.changed(kind)
 
     def _run_failed(self, error: BaseException) -> None:

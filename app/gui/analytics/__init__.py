@@ -1,0 +1,1 @@
+"""The analytics pages: trends from the daily snapshots, ROI by lead source, benchmarks."""
