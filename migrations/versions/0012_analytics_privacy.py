@@ -15,7 +15,10 @@ PostgreSQL only (SQLite has one person, who holds every role):
 - ``perfdesk_lead_source_counts(start, end)``: leads created in the period per owner and
   source, for the owners the login may count (as the agent report), never other people's
   private leads: the ROI report's leads under a person's login, where row-level security
-  hides every lead but one's own.
+  hides every lead but one's own;
+- NOTIFY (0006's ``notify_change``): ``benchmarks``, ``lead_source_costs`` and
+  ``agent_performance_snapshots`` send their kinds ("benchmarks", "lead_source_costs",
+  "snapshots"), so the analytics pages of other workstations follow.
 
 Revision ID: 0012
 Revises: 0011
@@ -37,6 +40,12 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+#: Table -> the data_changed kind its NOTIFY carries (app/gui/events.py).
+NOTIFY_KINDS: dict[str, str] = {
+    "benchmarks": "benchmarks",
+    "lead_source_costs": "lead_source_costs",
+    "agent_performance_snapshots": "snapshots",
+}
 NEW_COLUMNS = ("deals_closed_lost", "closed_won_volume", "cycle_days_total")
 
 
@@ -63,6 +72,11 @@ def upgrade() -> None:
         op.execute(policy.create_sql())
     for statement in security.grant_sql(security.ANALYTICS_GRANTS):
         op.execute(statement)
+    for table, kind in NOTIFY_KINDS.items():
+        op.execute(
+            f"CREATE TRIGGER notify_change AFTER INSERT OR UPDATE OR DELETE ON public.{table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION public.notify_change('{kind}')"
+        )
 
 
 def downgrade() -> None:
@@ -74,6 +88,8 @@ def downgrade() -> None:
 
 
 def _downgrade_security() -> None:
+    for table in NOTIFY_KINDS:
+        op.execute(f"DROP TRIGGER IF EXISTS notify_change ON public.{table}")
     for statement in security.ungrant_sql(security.ANALYTICS_GRANTS):
         op.execute(statement)
     for policy in security.ANALYTICS_POLICIES:

@@ -30,6 +30,7 @@ KINDS: dict[str, str] = {
     "buy_boxes": f"{_KINDS_PACKAGE}.buy_boxes:BuyBoxesImport",
     "deal_performance": f"{_KINDS_PACKAGE}.performance:PerformanceImport",
     "rent_roll": f"{_KINDS_PACKAGE}.rent_roll:RentRollImport",
+    "benchmarks": f"{_KINDS_PACKAGE}.benchmarks:BenchmarksImport",
     "kpi_definitions": f"{_KINDS_PACKAGE}.kpi_definitions:KpiDefinitionsImport",
     "kpi_assignments": f"{_KINDS_PACKAGE}.kpi_assignments:KpiAssignmentsImport",
     "kpi_measurements": f"{_KINDS_PACKAGE}.kpi_measurements:KpiMeasurementsImport",

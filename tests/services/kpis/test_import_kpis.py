@@ -169,9 +169,9 @@ def assigned(defined: Database, tmp_path: Path) -> Database:
 # --------------------------------------------------------------------------- the registry
 
 
-def test_the_kpi_kinds_follow_rent_roll_definitions_first() -> None:
+def test_the_kpi_kinds_follow_benchmarks_definitions_first() -> None:
     names = kind_names()
-    at = names.index("rent_roll")
+    at = names.index("benchmarks")
     assert names[at + 1 : at + 4] == ["kpi_definitions", "kpi_assignments", "kpi_measurements"]
 
 

@@ -58,3 +58,30 @@ def test_a_brokers_login_computes_and_reads_only_its_own_people(
     assert _agents(held["ann"]) == {ids["ann"]}
     lines = snapshot_lines(held["ann"], DAY, DAY)
     assert [line.email for line in lines] == [mail("ann")]
+
+
+def test_analytics_tables_tell_other_workstations_what_changed(pg_db: Database) -> None:
+    import psycopg
+
+    from app.services.live import CHANNEL, conninfo
+
+    add_user(pg_db, mail("solo"), "agent", "Solo", "Agent")
+    with psycopg.connect(conninfo(pg_db.url), autocommit=True) as raw:
+        raw.execute(f"LISTEN {CHANNEL}")
+        run_jobs(pg_db, ["snapshots"], DAY)
+        with pg_db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO benchmarks (metric_key, cohort, value_numeric, source, "
+                    "effective_date, created_at) VALUES ('conversion_rate', 'industry_avg', "
+                    "42.5, 'Survey', '2026-01-15', now())"
+                )
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO lead_source_costs (source, month, cost, created_at, version) "
+                    "VALUES ('Zillow', '2026-11-01', 900, now(), 1)"
+                )
+            )
+        payloads = {n.payload for n in raw.notifies(timeout=1.0, stop_after=3)}
+    assert {"snapshots", "benchmarks", "lead_source_costs"} <= payloads
