@@ -17,6 +17,7 @@ import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
 from app.domain.enums import CommissionStatus, Role, Strategy
@@ -880,23 +881,28 @@ def cmd_report_snapshots(s: CommandContext) -> int:
 
 
 def cmd_report_roi(s: CommandContext) -> int:
+    from app.domain.money import format_money
     from app.services.analytics.roi import roi_json, roi_report
 
     start, end = _report_range(s)
     report = roi_report(s.database(), start, end, acting=s.args.acting_email)
-    data = roi_json(report)
     if s.args.json:
-        _print_json(data)
+        _print_json(roi_json(report))
         return EXIT_OK
-    print(f"ROI by lead source from {start.isoformat()} to {end.isoformat()} ({data['currency']})")
-    for row in data["sources"]:
-        per = row["commission_per_dollar"]
+
+    def money(value: Decimal | None) -> str:
+        return "—" if value is None else format_money(value, report.currency)
+
+    print(f"ROI by lead source from {start.isoformat()} to {end.isoformat()}")
+    for row in report.sources:
+        f = row.figures
+        per = f.commission_per_dollar
         print(
-            f"  {row['source']:<24} cost {row['cost']:>12}  leads {row['leads']:>7}  "
-            f"closed {row['closed']:>5}  commission {row['commission']:>12}  "
-            f"per $1 {'—' if per is None else f'{per:.2f}'}"
+            f"  {row.source:<24} cost {money(f.cost):>14}  leads {f.leads:>7}  "
+            f"per lead {money(f.cost_per_lead):>10}  closed {f.closed:>5}  "
+            f"commission {money(f.commission):>15}  per $1 {'—' if per is None else f'{per:.2f}'}"
         )
-    if not data["sources"]:
+    if not report.sources:
         print("  No lead-source cost, leads or closed deals in this range.")
     return EXIT_OK
 

@@ -70,7 +70,10 @@ def deal_seen(deal_column: str) -> str:
     )
 
 
-COMMISSION_READ = f"({deal_seen('c.deal_id')} OR {seen('c.agent_id')})"
+# The commission's agent is tested first (0012): PostgreSQL evaluates that IN list once per
+# statement, while the deal's test probes per row; with the deal first a broker's own login
+# paid ~1 ms per commission read (15 s for a month's ROI on the large demo).
+COMMISSION_READ = f"({seen('c.agent_id')} OR {deal_seen('c.deal_id')})"
 COMMISSION_WRITE = deal_seen("c.deal_id")
 
 
@@ -172,7 +175,7 @@ POLICIES: tuple[Policy, ...] = (
     # whoever sees the deal (nobody books themself a commission on a deal they cannot see).
     *_split(
         "commission_records",
-        f"{deal_seen('deal_id')} OR {seen('agent_id')}",
+        f"{IS_ADMIN} OR {seen('agent_id')} OR {deal_seen('deal_id')}",
         deal_seen("deal_id"),
         _DEAL_PEOPLE + "; also the commission's agent",
         _DEAL_PEOPLE,
@@ -693,6 +696,8 @@ ANALYTICS_POLICIES: tuple[Policy, ...] = _split(
     "office-wide: broker, admin; an agent's: their broker, their team's manager, admin",
 )
 ANALYTICS_RLS_TABLES: tuple[str, ...] = ("lead_source_costs",)
+#: 0004's policies 0012 creates again with the commission's agent tested before its deal.
+REORDERED_POLICIES: tuple[str, ...] = ("commission_records_read", "commission_adjustments_read")
 ANALYTICS_GRANTS: Grants = (
     ("lead_source_costs", ("INSERT", "UPDATE", "DELETE"), _SPEND_WRITERS),
     ("benchmarks", ("INSERT", "UPDATE", "DELETE"), ("broker", "manager", "admin")),
