@@ -39,6 +39,8 @@ BUILTIN_PAGE_MODULES: tuple[str, ...] = (
     "app.gui.kpis.assignments_page",
     "app.gui.kpis.goals_page",
     "app.gui.kpis.leaderboard_page",
+    "app.gui.analytics.analytics_page",
+    "app.gui.analytics.roi_page",
     "app.gui.analytics.benchmarks_page",
     "app.gui.jobs_page",
     "app.gui.settings.page",

@@ -267,7 +267,8 @@ def run_due_jobs(
     cancelled: Callable[[], bool] | None = None,
 ) -> list[JobResult]:
     """Run what ``due_jobs`` returns, one after the other, as the scheduler (``cancelled``
-    is asked between jobs, and by the jobs that take long, which then store nothing). Failures are recorded in the log and returned, never raised."""
+    is asked between jobs, and by the jobs that take long, which then store nothing).
+    Failures are recorded in the log and returned, never raised."""
     when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     results: list[JobResult] = []
     for job in due_jobs(db, when, schedule):

@@ -1,0 +1,103 @@
+"""Analytics (issue 7) on the ``large`` demo: snapshots, the Analytics page, ROI by lead source.
+
+Each prints one JSON line:
+- ``snapshots_day``: every agent's snapshot for one day (``store_snapshots`` for ``--as-of``:
+  501 agents and brokers, 50,000 deals, 199,400 commissions), stored; median of ``--runs``.
+  Budget ≤ 2 s per day computed.
+- ``snapshots_backfill``: the 90 days ending ``--as-of`` in one run (45,090 rows upserted).
+  Budget ≤ 60 s.
+- ``analytics``: ``analytics_overview`` for the whole office and for one team over the 30 days
+  ending ``--as-of`` (needs the backfill's rows); ``analytics_page``: the Analytics page in an
+  offscreen window, from ``reload()`` to the figures shown (local file only: the window on a
+  server works under a person's login). Budget ≤ 200 ms.
+- ``roi``: ``roi_report`` for the office over the month before ``--as-of`` (2 M leads grouped
+  by source); ``roi_page``: the Lead sources page. Budget ≤ 200 ms.
+
+    .venv/bin/python bench/bench_analytics.py --db sqlite:////work/benchdata/large.sqlite3
+    .venv/bin/python bench/bench_analytics.py \\
+        --db postgresql+psycopg://postgres@127.0.0.1:5432/perfdesk_bench_large
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+DAY_BUDGET_S = 2.0
+BACKFILL_BUDGET_S = 60.0
+PAGE_BUDGET_MS = 200.0
+BACKFILL_DAYS = 90
+
+
+def emit(record: dict[str, object]) -> None:
+    print(json.dumps(record), flush=True)
+
+
+def backend(url: str) -> str:
+    return "SQLite" if url.startswith("sqlite") else "PostgreSQL"
+
+
+def _median_ms(fn: Callable[[], Any], runs: int) -> tuple[float, float]:
+    fn()  # warm-up
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), max(times)
+
+
+def bench_snapshots(url: str, as_of: dt.date, runs: int) -> None:
+    from app.services.analytics.snapshots import store_snapshots
+    from app.services.database import open_database
+
+    db = open_database(url)
+    times = []
+    rows = 0
+    for _ in range(runs):
+        started = time.perf_counter()
+        with db.session() as s:
+            rows = store_snapshots(s, db.dialect, as_of, as_of).rows
+        times.append(time.perf_counter() - started)
+    med = statistics.median(times)
+    emit({
+        "bench": "snapshots_day", "backend": backend(url), "day": as_of.isoformat(),
+        "rows": rows, "median_s": round(med, 2), "max_s": round(max(times), 2),
+        "within_budget": med <= DAY_BUDGET_S,
+    })  # fmt: skip
+    first = as_of - dt.timedelta(days=BACKFILL_DAYS - 1)
+    started = time.perf_counter()
+    with db.session() as s:
+        run = store_snapshots(s, db.dialect, first, as_of)
+    seconds = time.perf_counter() - started
+    emit({
+        "bench": "snapshots_backfill", "backend": backend(url), "days": run.days,
+        "rows": run.rows, "seconds": round(seconds, 1),
+        "per_day_s": round(seconds / run.days, 3), "within_budget": seconds <= BACKFILL_BUDGET_S,
+    })  # fmt: skip
+    db.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True, help="the large demo database's URL")
+    parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2026, 12, 1))
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", choices=("snapshots", "analytics", "roi"))
+    args = parser.parse_args()
+    if args.only in (None, "snapshots"):
+        bench_snapshots(args.db, args.as_of, args.runs)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
