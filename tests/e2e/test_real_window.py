@@ -33,7 +33,7 @@ _env = window_env
 #: Pages screenshotted on their own (artifacts/screenshots/main_window_xvfb_<key>.png).
 PAGE_SHOTS = (
     "rent_roll", "month_end", "portfolio", "buyers", "my_kpis", "team_view", "kpi_definitions",
-    "kpi_assignments", "goals", "leaderboard", "jobs",
+    "kpi_assignments", "goals", "leaderboard", "analytics", "roi", "benchmarks", "jobs",
 )  # fmt: skip
 
 
@@ -46,6 +46,18 @@ def test_real_window_opens_on_demo_data_and_is_screenshotted(display: str, tmp_p
         capture_output=True,
         timeout=120,
     )
+    # The analytics pages with something to show: 30 days of snapshots and the benchmarks.
+    for extra in (
+        ["jobs", "run", "snapshots", "--days", "30"],
+        ["import", "benchmarks", str(ROOT / "resources" / "samples" / "benchmarks.csv")],
+    ):
+        subprocess.run(
+            [sys.executable, str(ROOT / "main.py"), *extra],
+            env=_env(tmp_path, db_path),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "main_window_xvfb.png"
     shot.unlink(missing_ok=True)
@@ -59,7 +71,7 @@ def test_real_window_opens_on_demo_data_and_is_screenshotted(display: str, tmp_p
         env=_env(tmp_path, db_path, display),
         capture_output=True,
         text=True,
-        timeout=150,
+        timeout=200,
     )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -71,7 +83,7 @@ def test_real_window_opens_on_demo_data_and_is_screenshotted(display: str, tmp_p
     assert report["screenshot_saved"] and shot.stat().st_size > 10_000
     for title in ("Rent roll", "Month end", "Portfolio", "Buyers", "Buy boxes", "My KPIs",
                   "Team view", "KPI definitions", "KPI assignments", "Goals", "Leaderboard",
-                  "Job log"):  # fmt: skip
+                  "Analytics", "Lead sources", "Benchmarks", "Job log"):  # fmt: skip
         assert title in report["pages"]
     assert report["page_shots"] == dict.fromkeys(PAGE_SHOTS, True)
     for key in PAGE_SHOTS:

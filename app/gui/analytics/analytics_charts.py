@@ -223,7 +223,7 @@ class AnalyticsCharts(QWidget):
             high = max(high, min(top, high * 1.15 if high > 0 else top))
         if high <= low:
             high = low + 1
-        room = 1.3 if legend else 1.1  # room above the lines for the legend
+        room = 1.45 if legend else 1.1  # room above the lines for the legend
         plot.setYRange(low, low + (high - low) * room, padding=0)
 
     def _empty(self, plot: pg.PlotWidget, empty: bool) -> None:

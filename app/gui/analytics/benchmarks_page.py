@@ -46,6 +46,7 @@ from app.gui import icons, table_page
 from app.gui.analytics.benchmark_models import (
     METRIC,
     ROW_ROLE,
+    SOURCE,
     VALUE,
     BenchmarkFilterProxy,
     BenchmarkTableModel,
@@ -71,6 +72,7 @@ KIND = "benchmarks"  # the import kind (SPEC §11)
 SETTINGS = "benchmarks"
 MAX_COLUMN_WIDTH = 300
 VALUE_WIDTH = 160  # a long text value is elided; its tooltip shows it whole
+SOURCE_WIDTH = 240
 SAMPLE = "resources/samples/benchmarks.csv"
 NOT_WRITER = "Only a broker, manager or admin may import or delete benchmarks."
 EMPTY = f"No benchmarks yet — import a CSV (a sample ships in {SAMPLE})"
@@ -329,6 +331,8 @@ class BenchmarksPage(BackgroundPage):
             table_page.fit_columns(self.table, MAX_COLUMN_WIDTH)
             header = self.table.horizontalHeader()
             header.resizeSection(VALUE, min(header.sectionSize(VALUE), VALUE_WIDTH))
+            # The source gives way so the status column stays in view on a 1280-pixel screen.
+            header.resizeSection(SOURCE, min(header.sectionSize(SOURCE), SOURCE_WIDTH))
         if keep:
             self.select_ids(keep)
         self._update_state()

@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
 
 from app.domain.roi import (
     CUSTOM,
+    LAST_MONTH,
     PRESETS,
-    THIS_MONTH,
     RoiReport,
     first_of_month,
     preset_range,
@@ -266,13 +266,13 @@ class RoiPage(BackgroundPage):
 
     def _restore_range(self) -> None:
         settings = self.ctx.settings.qsettings
-        index = self.range_combo.findData(str(settings.value(RANGE_KEY, THIS_MONTH)))
+        index = self.range_combo.findData(str(settings.value(RANGE_KEY, LAST_MONTH)))
         self.range_combo.setCurrentIndex(index if index >= 0 else 0)
         span = preset_range(self.preset(), self.today())
         if span is None:
             start = _date_setting(settings.value(FROM_KEY))
             end = _date_setting(settings.value(TO_KEY))
-            span = (start, end) if start and end else preset_range(THIS_MONTH, self.today())
+            span = (start, end) if start and end else preset_range(LAST_MONTH, self.today())
         assert span is not None
         self._set_dates(*span)
 
