@@ -210,6 +210,17 @@ def resolve_actor(s: Session, db: Database, acting: Acting) -> Actor | None:
     return _actor(person)
 
 
+def resolve_viewer(s: Session, db: Database, acting: Acting) -> Actor | None:
+    """``resolve_actor`` for reports that only read: with nobody named, the office's own
+    server login (nobody's) reads as the whole office, as the agent report does, instead of
+    being refused; row-level security still applies to every person's login."""
+    if _acting_email(acting) is None and not db.is_local:
+        login = s.scalar(sa.select(User.id).where(User.db_role == sa.func.current_user()))
+        if login is None:
+            return None
+    return resolve_actor(s, db, acting)
+
+
 def current_person(db: Database, acting: Acting = None) -> Actor | None:
     """The acting person; None in local mode when nobody is named (the one local person)."""
     with db.read() as s:

@@ -65,7 +65,7 @@ from app.services.analytics.benchmarks import load_benchmarks
 from app.services.database import Database
 from app.services.office import get_currency
 from app.services.pipeline.common import deal_scope
-from app.services.records import Acting, Actor, resolve_actor
+from app.services.records import Acting, Actor, resolve_viewer
 
 #: A range covers at most this many days.
 MAX_RANGE_DAYS = 366
@@ -147,7 +147,7 @@ def _offered_teams(actor: Actor | None) -> sa.Select[int, str]:
 def analytics_choices(db: Database, acting: Acting = None) -> AnalyticsChoices:
     """The agents (active agents and brokers) and teams whose figures the person may see."""
     with db.read() as s:
-        actor = resolve_actor(s, db, acting)
+        actor = resolve_viewer(s, db, acting)
         people = s.execute(
             sa.select(User.id, User.email, User.first_name, User.last_name, User.team_id)
             .where(User.is_active.is_(True), User.role.in_(PRODUCERS), *_visible(actor))
@@ -432,7 +432,7 @@ def analytics_overview(
 ) -> AnalyticsOverview:
     check_range(start, end)
     with db.read() as s:
-        actor = resolve_actor(s, db, acting)
+        actor = resolve_viewer(s, db, acting)
         conditions, label = _scope_conditions(s, actor, scope)
         rows = _daily_rows(s, conditions, start - ONE_DAY, end)
         points, baseline = _points(rows, start)

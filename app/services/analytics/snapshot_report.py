@@ -14,9 +14,8 @@ import sqlalchemy as sa
 from app.db.models import AgentPerformanceSnapshot, User
 from app.domain.errors import ValidationError
 from app.services.database import Database
-from app.services.jobs.runner import person_login
 from app.services.pipeline.common import deal_scope
-from app.services.records import Acting, resolve_actor
+from app.services.records import Acting, resolve_viewer
 
 S = AgentPerformanceSnapshot
 MONEY_FIELDS = (
@@ -52,9 +51,7 @@ def snapshot_lines(
         raise ValidationError(f"the range ends ({last}) before it starts ({first})")
     columns = [getattr(S, name) for name in (*COUNT_FIELDS, *MONEY_FIELDS, *RATE_FIELDS)]
     with db.read() as s:
-        office_login = acting is None and person_login(s, db.dialect) is None
-        # The office's own server login (nobody's) reads every snapshot, as the agent report.
-        actor = None if office_login else resolve_actor(s, db, acting)
+        actor = resolve_viewer(s, db, acting)
         stmt = (
             sa.select(
                 User.email,

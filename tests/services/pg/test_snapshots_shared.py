@@ -85,3 +85,16 @@ def test_analytics_tables_tell_other_workstations_what_changed(pg_db: Database) 
             )
         payloads = {n.payload for n in raw.notifies(timeout=1.0, stop_after=3)}
     assert {"snapshots", "benchmarks", "lead_source_costs"} <= payloads
+
+
+def test_the_offices_own_login_reads_the_whole_office_analytics(
+    pg_db: Database, office: tuple[dict[str, int], dict[str, Database]]
+) -> None:
+    from app.services.analytics.overview import AnalyticsScope, analytics_overview
+
+    _ids, held = office
+    run_jobs(pg_db, ["snapshots"], DAY)
+    whole = analytics_overview(pg_db, AnalyticsScope(), DAY, DAY)
+    assert whole.points[-1].agents == 4
+    mine = analytics_overview(held["bob"], AnalyticsScope(), DAY, DAY)
+    assert mine.points[-1].agents == 2  # bob and ann; row-level security keeps the rest
