@@ -35,11 +35,9 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QByteArray,
-    QDate,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
-    QTimer,
     Slot,
 )
 from PySide6.QtGui import QAction, QColor, QKeySequence, QShortcut, QShowEvent
@@ -47,7 +45,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QComboBox,
-    QDateEdit,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -67,6 +64,7 @@ from app.domain.errors import PerfDeskError
 from app.domain.money import format_money, quantize
 from app.domain.pipeline import STAGE_LABELS
 from app.gui import events, theme
+from app.gui.analytics.date_range import DateRange
 from app.gui.analytics.donut import DonutChart, is_dark
 from app.gui.context import AppContext
 from app.gui.dashboard.format import plural, short_money
@@ -110,8 +108,6 @@ RANGE_KEY = "analytics/range"
 FROM_KEY = "analytics/from"
 TO_KEY = "analytics/to"
 SPLITTER_KEY = "analytics/splitter"
-DATE_FORMAT = "yyyy-MM-dd"
-RELOAD_DELAY_MS = 400  # after a date is typed, before the page reads again
 CHANGE_DELAY_MS = 250  # a burst of changes elsewhere is read once
 
 NO_SNAPSHOTS = "No snapshots for these days yet."
@@ -162,21 +158,6 @@ def range_problem(start: dt.date, end: dt.date) -> str | None:
 
 def short_date(day: dt.date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def qdate(day: dt.date) -> QDate:
-    return QDate(day.year, day.month, day.day)
-
-
-def pydate(value: QDate) -> dt.date:
-    return dt.date(value.year(), value.month(), value.day())
-
-
-def _date_setting(value: object) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
 
 
 # -- the scope --------------------------------------------------------------------------------
@@ -522,13 +503,25 @@ class AnalyticsPage(BackgroundPage):
         self.show_combo.setMinimumContentsLength(16)
         self.show_combo.setMaxVisibleItems(20)
         self.show_combo.addItem(EVERYONE_LABEL, EVERYONE)
-        self.range_combo = QComboBox()
-        self.range_combo.setObjectName("rangeCombo")
+        self._range = DateRange(
+            self,
+            ctx.settings.qsettings,
+            presets=PRESETS,
+            preset_range=preset_range,
+            default=LAST_30,
+            custom=CUSTOM,
+            keys=(RANGE_KEY, FROM_KEY, TO_KEY),
+            today=lambda: self.today(),  # looked up each time: tests pin it
+            shown=self._show_range_label,
+            changed=self._changed,
+            save_while_typing=True,
+        )
+        self.range_combo = self._range.combo
         self.range_combo.setToolTip("The days the trends cover")
-        for key, label in PRESETS:
-            self.range_combo.addItem(label, key)
-        self.from_edit = self._date_edit("fromEdit", "The first day of the range")
-        self.to_edit = self._date_edit("toEdit", "The last day of the range")
+        self.from_edit = self._range.from_edit
+        self.from_edit.setToolTip("The first day of the range")
+        self.to_edit = self._range.to_edit
+        self.to_edit.setToolTip("The last day of the range")
         self.refresh_button = QPushButton("&Refresh")
         self.refresh_button.setObjectName("refreshButton")
         self.refresh_button.setToolTip("Read the figures again (F5)")
@@ -563,8 +556,6 @@ class AnalyticsPage(BackgroundPage):
         self.range_label.setObjectName("rangeLabel")
         self.range_label.setProperty("role", "hint")
         self.range_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self._date_timer = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
-        self._date_timer.timeout.connect(self._dates_settled)
 
         # -- the snapshot part: cards and charts, or why there are none -------------------
         self.cards = FigureCards()
@@ -669,22 +660,10 @@ class AnalyticsPage(BackgroundPage):
         layout.addWidget(self.range_label)
         layout.addWidget(self.splitter, 1)
 
-        self._restore_range()
-        self.range_combo.currentIndexChanged.connect(self._preset_chosen)
-        self.from_edit.dateChanged.connect(self._date_edited)
-        self.to_edit.dateChanged.connect(self._date_edited)
+        self._range.restore()
         self.show_combo.activated.connect(self._scope_chosen)
         self.database_closed()
         self.watch_database()
-
-    @staticmethod
-    def _date_edit(name: str, tip: str) -> QDateEdit:
-        edit = QDateEdit()
-        edit.setObjectName(name)
-        edit.setCalendarPopup(True)
-        edit.setDisplayFormat(DATE_FORMAT)
-        edit.setToolTip(tip)
-        return edit
 
     # -- computing snapshots --------------------------------------------------------------
 
@@ -708,42 +687,19 @@ class AnalyticsPage(BackgroundPage):
 
     # -- the range ------------------------------------------------------------------------
 
-    def _restore_range(self) -> None:
-        settings = self.ctx.settings.qsettings
-        preset = str(settings.value(RANGE_KEY, LAST_30))
-        index = self.range_combo.findData(preset)
-        self.range_combo.setCurrentIndex(index if index >= 0 else 0)
-        span = preset_range(self.preset(), self.today())
-        if span is None:
-            start = _date_setting(settings.value(FROM_KEY))
-            end = _date_setting(settings.value(TO_KEY))
-            span = (start, end) if start and end else preset_range(LAST_30, self.today())
-        assert span is not None
-        self._set_dates(*span)
-
     def preset(self) -> str:
-        return str(self.range_combo.currentData())
+        return self._range.preset()
 
     def span(self) -> tuple[dt.date, dt.date]:
-        return pydate(self.from_edit.date()), pydate(self.to_edit.date())
+        return self._range.dates()
 
     def set_preset(self, preset: str) -> None:
         """Choose a preset (as the person would in the combo)."""
-        self.range_combo.setCurrentIndex(self.range_combo.findData(preset))
+        self._range.set_preset(preset)
 
     def set_dates(self, start: dt.date, end: dt.date) -> None:
         """A custom range (as the person would type it); the page reads at once."""
-        self.range_combo.setCurrentIndex(self.range_combo.findData(CUSTOM))
-        self._set_dates(start, end)
-        self._date_timer.stop()
-        self._dates_settled()
-
-    def _set_dates(self, start: dt.date, end: dt.date) -> None:
-        for edit, day in ((self.from_edit, start), (self.to_edit, end)):
-            edit.blockSignals(True)
-            edit.setDate(qdate(day))
-            edit.blockSignals(False)
-        self._show_range_label()
+        self._range.set_dates(start, end)
 
     def _show_range_label(self) -> None:
         start, end = self.span()
@@ -767,39 +723,6 @@ class AnalyticsPage(BackgroundPage):
                 tip = f"No snapshots: {shown}" + (f" and {more:,} more" if more > 0 else "")
         self.range_label.setText(text)
         self.range_label.setToolTip(tip)
-
-    @Slot()
-    def _preset_chosen(self) -> None:
-        preset = self.preset()
-        self.ctx.settings.qsettings.setValue(RANGE_KEY, preset)
-        span = preset_range(preset, self.today())
-        if span is None:  # Custom: the dates shown stay, ready to change
-            self._save_custom()
-            return
-        self._set_dates(*span)
-        self._changed()
-
-    @Slot()
-    def _date_edited(self) -> None:
-        if self.preset() != CUSTOM:
-            self.range_combo.blockSignals(True)
-            self.range_combo.setCurrentIndex(self.range_combo.findData(CUSTOM))
-            self.range_combo.blockSignals(False)
-        self._save_custom()
-        self._show_range_label()
-        self._date_timer.start()
-
-    @Slot()
-    def _dates_settled(self) -> None:
-        self._save_custom()
-        self._changed()
-
-    def _save_custom(self) -> None:
-        start, end = self.span()
-        settings = self.ctx.settings.qsettings
-        settings.setValue(RANGE_KEY, self.preset())
-        settings.setValue(FROM_KEY, start.isoformat())
-        settings.setValue(TO_KEY, end.isoformat())
 
     # -- the scope ------------------------------------------------------------------------
 
@@ -865,7 +788,7 @@ class AnalyticsPage(BackgroundPage):
             return None
         span = preset_range(self.preset(), self.today())
         if span is not None and span != self.span():  # a preset moves on with the days
-            self._set_dates(*span)
+            self._range.show_dates(*span)
         start, end = self.span()
         problem = range_problem(start, end)
         if problem is not None:

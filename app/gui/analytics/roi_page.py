@@ -18,11 +18,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QDate, QItemSelection, Qt, QTimer, Slot
+from PySide6.QtCore import QByteArray, QItemSelection, Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -41,6 +39,7 @@ from app.domain.roi import (
     preset_range,
 )
 from app.gui import events
+from app.gui.analytics.date_range import DateRange
 from app.gui.analytics.lead_cost_dialog import LeadCostDialog
 from app.gui.analytics.roi_models import (
     AGENT_COLUMNS,
@@ -72,22 +71,12 @@ RANGE_KEY = "roi/range"
 FROM_KEY = "roi/from"
 TO_KEY = "roi/to"
 SPLITTER_KEY = "roi/splitter"
-DATE_FORMAT = "yyyy-MM-dd"
-RELOAD_DELAY_MS = 400  # after a date is typed, before the page reads again
 #: Rows a column's width is fitted to: thousands of rows by person would take a second.
 FIT_ROWS = 50
 SHARED_SPEND_NOTE = (
     "Office-wide spend is not shared out to people: a person's spend is only what was bought "
     "for them (e.g. their Zillow leads), and their ratios use only that."
 )
-
-
-def qdate(day: dt.date) -> QDate:
-    return QDate(day.year, day.month, day.day)
-
-
-def pydate(value: QDate) -> dt.date:
-    return dt.date(value.year(), value.month(), value.day())
 
 
 def short_date(day: dt.date) -> str:
@@ -138,13 +127,25 @@ class RoiPage(BackgroundPage):
 
         heading = QLabel("Lead sources")
         heading.setProperty("role", "pageTitle")
-        self.range_combo = QComboBox()
-        self.range_combo.setObjectName("rangeCombo")
+        self._range = DateRange(
+            self,
+            ctx.settings.qsettings,
+            presets=PRESETS,
+            preset_range=preset_range,
+            default=LAST_MONTH,
+            custom=CUSTOM,
+            keys=(RANGE_KEY, FROM_KEY, TO_KEY),
+            today=lambda: self.today(),  # looked up each time: tests pin it
+            shown=self._show_range_label,
+            changed=self._read.refresh_when_shown,
+            focus_custom=True,
+        )
+        self.range_combo = self._range.combo
         self.range_combo.setToolTip("The days counted (UTC), both included")
-        for key, label in PRESETS:
-            self.range_combo.addItem(label, key)
-        self.from_edit = self._date_edit("fromEdit", "The first day counted")
-        self.to_edit = self._date_edit("toEdit", "The last day counted")
+        self.from_edit = self._range.from_edit
+        self.from_edit.setToolTip("The first day counted")
+        self.to_edit = self._range.to_edit
+        self.to_edit.setToolTip("The last day counted")
         self.costs_button = QPushButton("Lead &costs…")
         self.costs_button.setObjectName("leadCostsButton")
         self.costs_button.setToolTip("What each source cost, month by month (Ctrl+L)")
@@ -242,65 +243,27 @@ class RoiPage(BackgroundPage):
         layout.addWidget(self.currency_note)
         layout.addWidget(self.splitter, 1)
 
-        self._date_timer = QTimer(self, singleShot=True, interval=RELOAD_DELAY_MS)
-        self._date_timer.timeout.connect(self._dates_settled)
         QShortcut(QKeySequence("Ctrl+L"), self, self._costs_clicked)
 
-        self._restore_range()
-        self.range_combo.currentIndexChanged.connect(self._preset_chosen)
-        self.from_edit.dateChanged.connect(self._date_edited)
-        self.to_edit.dateChanged.connect(self._date_edited)
+        self._range.restore()
         self.database_closed()
         self.watch_database()
 
-    @staticmethod
-    def _date_edit(name: str, tip: str) -> QDateEdit:
-        edit = QDateEdit()
-        edit.setObjectName(name)
-        edit.setCalendarPopup(True)
-        edit.setDisplayFormat(DATE_FORMAT)
-        edit.setToolTip(tip)
-        return edit
-
     # -- the range ------------------------------------------------------------------------
 
-    def _restore_range(self) -> None:
-        settings = self.ctx.settings.qsettings
-        index = self.range_combo.findData(str(settings.value(RANGE_KEY, LAST_MONTH)))
-        self.range_combo.setCurrentIndex(index if index >= 0 else 0)
-        span = preset_range(self.preset(), self.today())
-        if span is None:
-            start = _date_setting(settings.value(FROM_KEY))
-            end = _date_setting(settings.value(TO_KEY))
-            span = (start, end) if start and end else preset_range(LAST_MONTH, self.today())
-        assert span is not None
-        self._set_dates(*span)
-
     def preset(self) -> str:
-        return str(self.range_combo.currentData())
+        return self._range.preset()
 
     def date_range(self) -> tuple[dt.date, dt.date]:
-        return pydate(self.from_edit.date()), pydate(self.to_edit.date())
+        return self._range.dates()
 
     def set_preset(self, preset: str) -> None:
         """Choose a preset (as the person would in the combo)."""
-        self.range_combo.setCurrentIndex(self.range_combo.findData(preset))
+        self._range.set_preset(preset)
 
     def set_dates(self, start: dt.date, end: dt.date) -> None:
         """A custom range (as the person would type it); the page reads at once."""
-        self.range_combo.blockSignals(True)
-        self.range_combo.setCurrentIndex(self.range_combo.findData(CUSTOM))
-        self.range_combo.blockSignals(False)
-        self._set_dates(start, end)
-        self._date_timer.stop()
-        self._dates_settled()
-
-    def _set_dates(self, start: dt.date, end: dt.date) -> None:
-        for edit, day in ((self.from_edit, start), (self.to_edit, end)):
-            edit.blockSignals(True)
-            edit.setDate(qdate(day))
-            edit.blockSignals(False)
-        self._show_range_label()
+        self._range.set_dates(start, end)
 
     def _show_range_label(self) -> None:
         start, end = self.date_range()
@@ -308,39 +271,6 @@ class RoiPage(BackgroundPage):
             self.range_label.setText("The first day is after the last: choose the range again.")
         else:
             self.range_label.setText(range_text(start, end) + ", UTC days")
-
-    @Slot()
-    def _preset_chosen(self) -> None:
-        preset = self.preset()
-        self.ctx.settings.qsettings.setValue(RANGE_KEY, preset)
-        span = preset_range(preset, self.today())
-        if span is None:  # Custom…: the days shown stay, ready to change
-            self._save_custom()
-            self.from_edit.setFocus()
-            return
-        self._set_dates(*span)
-        self._read.refresh_when_shown()
-
-    @Slot()
-    def _date_edited(self) -> None:
-        if self.preset() != CUSTOM:
-            self.range_combo.blockSignals(True)
-            self.range_combo.setCurrentIndex(self.range_combo.findData(CUSTOM))
-            self.range_combo.blockSignals(False)
-        self._show_range_label()
-        self._date_timer.start()
-
-    @Slot()
-    def _dates_settled(self) -> None:
-        self._save_custom()
-        self._read.refresh_when_shown()
-
-    def _save_custom(self) -> None:
-        start, end = self.date_range()
-        settings = self.ctx.settings.qsettings
-        settings.setValue(RANGE_KEY, self.preset())
-        settings.setValue(FROM_KEY, start.isoformat())
-        settings.setValue(TO_KEY, end.isoformat())
 
     def _save_splitter(self, *_args: object) -> None:
         self.ctx.settings.qsettings.setValue(SPLITTER_KEY, self.splitter.saveState())
@@ -489,13 +419,6 @@ class RoiPage(BackgroundPage):
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
         return dialog
-
-
-def _date_setting(value: object) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
 
 
 @page("roi", "Lead sources", order=191, icon="leads",
