@@ -22,38 +22,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_kpis import _median_ms, _spin, backend, emit
 
 DAY_BUDGET_S = 2.0
 BACKFILL_BUDGET_S = 60.0
 PAGE_BUDGET_MS = 200.0
 BACKFILL_DAYS = 90
-
-
-def emit(record: dict[str, object]) -> None:
-    print(json.dumps(record), flush=True)
-
-
-def backend(url: str) -> str:
-    return "SQLite" if url.startswith("sqlite") else "PostgreSQL"
-
-
-def _median_ms(fn: Callable[[], Any], runs: int) -> tuple[float, float]:
-    fn()  # warm-up
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), max(times)
 
 
 def bench_snapshots(url: str, as_of: dt.date, runs: int) -> None:
@@ -179,15 +162,6 @@ def bench_pages(url: str, as_of: dt.date, runs: int) -> None:
                 "max_ms": round(max(times[1:]), 1), "within_budget": med <= PAGE_BUDGET_MS,
             })  # fmt: skip
         window.close()
-
-
-def _spin(app: Any, done: Callable[[], bool], seconds: float) -> None:
-    deadline = time.perf_counter() + seconds
-    while not done():
-        if time.perf_counter() > deadline:
-            raise TimeoutError("the window did not finish in time")
-        app.processEvents()
-        time.sleep(0.001)
 
 
 def main() -> int:
